@@ -1,0 +1,56 @@
+# Taorui Quant (韬睿量化) — the two commands of the README, and their helpers.
+#   make up     set up, build the demo data store if missing, show what is in it
+#   make test   set up (with test tools) and run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+STORE ?= var/store
+DEMO_SYMBOLS ?= 800
+DEMO_DAYS ?= 1000
+
+# A Python >= 3.12 (zarr >= 3.2 needs it): python3.12/3.13 on PATH, a pyenv version,
+# or Debian/Ubuntu's python3.12 package installed on demand.
+define find_python
+for c in python3.13 python3.12; do command -v $$c >/dev/null 2>&1 && { command -v $$c; exit 0; }; done; \
+if command -v pyenv >/dev/null 2>&1; then \
+  v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9]' | sort -V | tail -n1); \
+  [ -n "$$v" ] && { echo "$$(pyenv root)/versions/$$v/bin/python3"; exit 0; }; fi; \
+if python3 -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v python3; exit 0; fi; \
+if command -v apt-get >/dev/null 2>&1; then \
+  apt-get update -qq >&2 && apt-get install -y -qq python3.12 python3.12-venv >&2 && { command -v python3.12; exit 0; }; fi; \
+echo "no Python >= 3.12 found; install python3.12 and retry" >&2; exit 1
+endef
+
+.PHONY: help up test lint typecheck venv clean-venv
+help:
+	@echo "make up    - install, build the demo store in $(STORE) if missing, and show it"
+	@echo "make test  - install with test tools and run lint, type checks and the tests"
+
+$(BIN)/python:
+	@py=$$($(find_python)) && echo "using $$py" && $$py -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[compute,vendors,notebook,dev]"
+	@touch $@
+
+venv: $(VENV)/.installed
+
+up: venv
+	@if [ ! -f "$(STORE)/quantlib-store.json" ]; then \
+	  $(BIN)/quantlib data demo --store $(STORE) --symbols $(DEMO_SYMBOLS) --days $(DEMO_DAYS); fi
+	$(BIN)/quantlib data info --store $(STORE)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+test: venv lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+clean-venv:
+	rm -rf $(VENV)

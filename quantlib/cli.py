@@ -1,0 +1,325 @@
+"""The ``quantlib`` command line.
+
+Every command prints in Simplified Chinese or English (``QUANTLIB_LANG=zh|en`` or the
+locale), shows progress on long work, and on failure exits non-zero with a one-line
+reason on standard error: 2 for errors, and for ``data check`` 1 when it has findings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import quantlib
+from quantlib.core.errors import QuantlibError
+from quantlib.core.i18n import Catalog, translate
+
+TEXT: Catalog = {
+    "app": ("Taorui Quant: A-share research-to-live platform.", "韬睿量化：A 股研究到实盘平台。"),
+    "data": (
+        "Market data store: build, update, check, inspect.",
+        "行情数据仓库：构建、更新、检查、查看。",
+    ),
+    "demo": (
+        "Build a store of the seeded synthetic demo market.",
+        "用带种子的模拟市场构建演示数据仓库。",
+    ),
+    "update": (
+        "Append the trading days missing from a store, from a source.",
+        "从数据源补齐仓库缺少的交易日。",
+    ),
+    "check": (
+        "Check a store's data quality (exit 0 clean, 1 findings, 2 error).",
+        "检查数据质量（0 无问题，1 有发现，2 出错）。",
+    ),
+    "info": ("Show what a store holds.", "显示仓库内容概况。"),
+    "log": ("Show the store's update audit log.", "显示仓库更新审计日志。"),
+    "sources": ("List the data sources that can be used by name.", "列出可用的数据源名称。"),
+    "symbol": (
+        "Convert security codes between vendor forms.",
+        "在各厂商代码格式之间转换证券代码。",
+    ),
+    "version": ("Print the version.", "显示版本。"),
+    "opt_store": ("Store directory.", "数据仓库目录。"),
+    "opt_json": ("Print JSON instead of a table.", "输出 JSON 而不是表格。"),
+    "error": ("error", "错误"),
+    "built": ("Built demo store {store}: {message}", "已构建演示仓库 {store}：{message}"),
+    "updated": ("Updated {store}: {message}", "已更新 {store}：{message}"),
+    "uptodate": ("{store}: {message}", "{store}：{message}"),
+    "clean": ("No findings: the store is clean.", "未发现问题：数据完好。"),
+    "findings": (
+        "{count} findings ({errors} errors, {warnings} warnings).",
+        "共 {count} 项发现（错误 {errors}，警告 {warnings}）。",
+    ),
+    "working": ("Working", "处理中"),
+    "checking": ("Checking", "检查中"),
+    "field": ("field", "项目"),
+    "value": ("value", "值"),
+    "no_log": ("No updates recorded.", "没有更新记录。"),
+    "bad_option": ("options are KEY=VALUE, got {text!r}", "选项格式应为 KEY=VALUE，收到 {text!r}"),
+}
+
+
+def _t(key: str, **values: object) -> str:
+    return translate(TEXT, key, **values)
+
+
+app = typer.Typer(
+    help=_t("app"), no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
+data_app = typer.Typer(help=_t("data"), no_args_is_help=True)
+app.add_typer(data_app, name="data")
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+StoreOption = Annotated[Path, typer.Option("--store", help=_t("opt_store"))]
+JsonOption = Annotated[bool, typer.Option("--json", help=_t("opt_json"))]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[str, float], None]]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=1.0)
+
+        def update(stage: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=f"{label}: {stage}")
+
+        yield update
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(_t("bad_option", text=pair))
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    return options
+
+
+@app.command(help=_t("version"))
+def version() -> None:
+    """Print the version."""
+    out.print(f"quantlib {quantlib.__version__}")
+
+
+@data_app.command(help=_t("demo"))
+def demo(
+    store: StoreOption,
+    symbols: Annotated[int, typer.Option(help="Number of stocks / 股票数量")] = 3000,
+    days: Annotated[int, typer.Option(help="Trading days / 交易日数")] = 2150,
+    seed: Annotated[int, typer.Option(help="Random seed / 随机种子")] = 42,
+    start: Annotated[
+        str | None, typer.Option(help="First day (default 2018-01-02) / 起始日")
+    ] = None,
+    minute_symbols: Annotated[
+        int, typer.Option(help="Stocks with minute bars / 分钟线股票数")
+    ] = 50,
+    minute_days: Annotated[int, typer.Option(help="Last days with minute bars / 分钟线天数")] = 20,
+) -> None:
+    """Build a demo store."""
+    from quantlib.data.update import build_demo_store
+
+    with _progress(_t("working")) as step:
+        result = build_demo_store(
+            store,
+            n_symbols=symbols,
+            days=days,
+            seed=seed,
+            start=start,
+            minute_symbols=minute_symbols,
+            minute_days=minute_days,
+            progress=step,
+        )
+    out.print(_t("built", store=store, message=result.message))
+
+
+@data_app.command(help=_t("update"))
+def update(
+    store: StoreOption,
+    source: Annotated[str, typer.Option(help="Source name, e.g. demo, tushare / 数据源名称")],
+    start: Annotated[str | None, typer.Option(help="First day (new stores) / 起始日")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day (default: latest published) / 截止日")
+    ] = None,
+    option: Annotated[
+        list[str] | None, typer.Option(help="Source option KEY=VALUE, repeatable / 数据源参数")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Update a store."""
+    from quantlib.data.update import update_store
+
+    with _progress(_t("working")) as step:
+        result = update_store(
+            store, source, start=start, end=end, source_options=_options(option), progress=step
+        )
+    if json_output:
+        out.print_json(data=result.to_dict())
+    elif result.op == "noop":
+        out.print(_t("uptodate", store=store, message=result.message))
+    else:
+        out.print(_t("updated", store=store, message=result.message))
+
+
+@data_app.command(help=_t("check"))
+def check(
+    store: StoreOption,
+    compare: Annotated[
+        str | None, typer.Option(help="Second source to compare with / 对比数据源")
+    ] = None,
+    option: Annotated[list[str] | None, typer.Option(help="Option of the compared source")] = None,
+    start: Annotated[str | None, typer.Option(help="Comparison start / 对比起始日")] = None,
+    end: Annotated[str | None, typer.Option(help="Comparison end / 对比截止日")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check a store."""
+    from quantlib.data.check import check_store
+
+    with _progress(_t("checking")) as step:
+        findings = check_store(
+            store,
+            compare=compare,
+            compare_options=_options(option),
+            start=start,
+            end=end,
+            progress=lambda fraction: step("daily", fraction),
+        )
+    if json_output:
+        out.print_json(data=findings.to_dict("records"))
+    elif findings.empty:
+        out.print(_t("clean"))
+    else:
+        table = Table(*findings.columns)
+        for row in findings.itertuples(index=False):
+            table.add_row(*map(str, row))
+        out.print(table)
+    if not findings.empty:
+        errors = int((findings["severity"] == "error").sum())
+        err.print(
+            _t("findings", count=len(findings), errors=errors, warnings=len(findings) - errors)
+        )
+        raise typer.Exit(1)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", str(value)
+
+
+@data_app.command(help=_t("info"))
+def info(store: StoreOption, json_output: JsonOption = False) -> None:
+    """Describe a store."""
+    from quantlib.data.store import open_store
+
+    details = open_store(store).info()
+    if json_output:
+        out.print_json(data=details)
+        return
+    table = Table(_t("field"), _t("value"), title=f"quantlib store {store}")
+    for key, value in _flatten(details):
+        table.add_row(key, value)
+    out.print(table)
+
+
+@data_app.command(help=_t("log"))
+def log(
+    store: StoreOption,
+    json_output: JsonOption = False,
+    limit: Annotated[int, typer.Option(help="Most recent N / 最近 N 条")] = 50,
+) -> None:
+    """Show the update log."""
+    from quantlib.data.audit import updates
+    from quantlib.data.generations import require_store
+
+    require_store(store)
+    rows = updates(store)[-limit:]
+    if json_output:
+        out.print_json(data=rows)
+        return
+    if not rows:
+        out.print(_t("no_log"))
+        return
+    table = Table("started", "op", "status", "source", "days", "generation", "detail")
+    for row in rows:
+        dates = row.get("trade_dates") or {}
+        span = f"{dates.get('first')}..{dates.get('last')} ({dates.get('count')})" if dates else ""
+        detail = row.get("error") or row.get("note") or ""
+        table.add_row(
+            str(row.get("started_at") or row.get("at", ""))[:19],
+            str(row.get("op", "")),
+            str(row.get("status", "")),
+            str((row.get("source") or {}).get("source", "")),
+            span,
+            str(row.get("gen_new") or ""),
+            str(detail)[:80],
+        )
+    out.print(table)
+
+
+@data_app.command(help=_t("sources"))
+def sources() -> None:
+    """List registered sources."""
+    from quantlib.data.sources import available_sources
+
+    for name, target in sorted(available_sources().items()):
+        out.print(f"{name:10} {target}")
+
+
+@app.command(help=_t("symbol"))
+def symbol(
+    codes: Annotated[list[str], typer.Argument(help="Codes in any form / 任意格式代码")],
+    to: Annotated[str, typer.Option(help="canonical, jqdata, ptrade, baostock, ...")] = "canonical",
+) -> None:
+    """Convert codes."""
+    from quantlib.market.symbols import normalize_symbol, to_vendor_symbol
+
+    for code in codes:
+        out.print(f"{code}\t{to_vendor_symbol(normalize_symbol(code), to)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning quantlib errors into one-line reasons."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except (QuantlibError, ValueError, OSError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        sys.stderr.write(f"{_t('error')}: {first_line}\n")
+        return 2
+    except Exception as error:
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Foundation shared by every layer: errors, configuration base, dates and times."""

@@ -1,0 +1,608 @@
+"""Reading a data store: ``open_store(path)`` and the :class:`DataStore` read API.
+
+A store handle resolves the store's ``CURRENT`` generation once, so everything it reads
+comes from one consistent snapshot, however long it lives and whatever updates run
+meanwhile; :meth:`DataStore.refresh` moves it to the newest generation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from quantlib.core.dates import check_range, to_date
+from quantlib.core.errors import (
+    CorruptStoreError,
+    DateError,
+    MalformedSymbolError,
+    StoreError,
+    UnknownFieldError,
+    UnknownSymbolError,
+)
+from quantlib.data import audit
+from quantlib.data.generations import current_generation, generation_meta, require_store
+from quantlib.data.layout import (
+    CALENDAR_TABLE,
+    DAILY_FIELDS,
+    DAILY_STORE,
+    DERIVED_DAILY_FIELDS,
+    GENERATIONS_DIR,
+    INSTRUMENTS_TABLE,
+    MINUTE_FIELDS,
+    ST_TABLE,
+    Status,
+)
+from quantlib.data.writer import minute_year_path
+from quantlib.market.calendar import TradingCalendar
+from quantlib.market.symbols import SecurityKind, normalize_symbol
+
+Adjust = Literal["forward", "backward"] | None
+
+DEFAULT_FIELDS = ("open", "high", "low", "close", "volume", "amount")
+_ADJUST_NAMES: dict[str | None, Adjust] = {
+    None: None,
+    "none": None,
+    "raw": None,
+    "forward": "forward",
+    "qfq": "forward",
+    "pre": "forward",
+    "backward": "backward",
+    "hfq": "backward",
+    "post": "backward",
+}
+_FREQ_NAMES = {
+    "1d": "1d",
+    "d": "1d",
+    "daily": "1d",
+    "day": "1d",
+    "1m": "1m",
+    "1min": "1m",
+    "minute": "1m",
+}
+_READ_ERRORS = (ValueError, RuntimeError, OSError, KeyError, TypeError)
+
+
+def open_store(path: str | Path) -> DataStore:
+    """Open a data store for reading.
+
+    Examples
+    --------
+    >>> store = open_store("var/store")  # doctest: +SKIP
+    >>> store.bars(["600000.SH"], "2024-01-02", "2024-06-28", adjust="qfq")  # doctest: +SKIP
+    """
+    return DataStore(Path(path))
+
+
+def _normalize_any(code: str) -> str:
+    try:
+        return normalize_symbol(code)
+    except MalformedSymbolError:
+        return normalize_symbol(code, SecurityKind.INDEX)
+
+
+class DataStore:
+    """Read API over one generation of a store (see :func:`open_store`)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        require_store(self.root)
+        self.refresh()
+
+    # -- opening ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Move to the store's newest generation."""
+        name = current_generation(self.root)
+        if name is None:
+            raise StoreError(f"store {self.root} has no data yet; run `quantlib data update`")
+        path = self.root / GENERATIONS_DIR / name
+        try:
+            meta = generation_meta(path)
+            daily = xr.open_dataset(
+                path / DAILY_STORE, engine="zarr", chunks=None, cache=False, consolidated=False
+            )
+            instruments = pd.read_parquet(path / INSTRUMENTS_TABLE)
+            st = pd.read_parquet(path / ST_TABLE)
+            calendar = TradingCalendar(pd.read_parquet(path / CALENDAR_TABLE)["date"])
+        except _READ_ERRORS as error:
+            raise CorruptStoreError(
+                f"store {self.root} generation {name} is unreadable: {error}; "
+                "run `quantlib data check`"
+            ) from error
+        self.generation, self.path, self.meta = name, path, meta
+        self._daily = daily
+        self._days = daily.indexes["time"].to_numpy().astype("datetime64[D]")
+        self._symbols = pd.Index(daily.indexes["symbol"].astype(object))
+        self._instruments = instruments
+        self._st = st
+        self._calendar = calendar
+        self._minute: dict[int, xr.Dataset] = {}
+
+    @property
+    def snapshot(self) -> str:
+        """Identity of what this handle reads: generation and the update that made it."""
+        return f"{self.generation}@{self.meta.get('update_id', '')[:12]}"
+
+    @property
+    def calendar(self) -> TradingCalendar:
+        """The trading calendar the store was built with."""
+        return self._calendar
+
+    @property
+    def symbols(self) -> list[str]:
+        """Every instrument with daily data, in storage order."""
+        return list(self._symbols)
+
+    @property
+    def start(self) -> dt.date:
+        """First day with daily data."""
+        return dt.date.fromisoformat(str(self._days[0]))
+
+    @property
+    def end(self) -> dt.date:
+        """Last day with daily data."""
+        return dt.date.fromisoformat(str(self._days[-1]))
+
+    def trading_days(self, start: Any = None, end: Any = None) -> pd.DatetimeIndex:
+        """Trading days with daily data in ``[start, end]``."""
+        lo, hi = self._row_range(start, end)
+        return pd.DatetimeIndex(self._days[lo:hi].astype("datetime64[ns]"), name="time")
+
+    # -- reference data -----------------------------------------------------------------
+    def instruments(
+        self, as_of: Any = None, kind: str | None = None, board: str | None = None
+    ) -> pd.DataFrame:
+        """The instrument master; with ``as_of``, only what was listed on that day."""
+        frame = self._instruments.copy()
+        if as_of is not None:
+            day = np.datetime64(to_date(as_of, name="as_of"), "s")
+            listed = frame["list_date"].to_numpy() <= day
+            gone = frame["delist_date"].notna().to_numpy() & (
+                frame["delist_date"].to_numpy() <= day
+            )
+            frame = frame[listed & ~gone]
+        if kind is not None:
+            frame = frame[frame["kind"] == kind]
+        if board is not None:
+            frame = frame[frame["board"] == board]
+        return frame.set_index("symbol")
+
+    def st_intervals(self) -> pd.DataFrame:
+        """Periods under special treatment (``symbol, start, end, label``)."""
+        return self._st.copy()
+
+    # -- validation helpers -------------------------------------------------------------
+    def _columns(self, symbols: str | Iterable[str] | None) -> tuple[np.ndarray, list[str]]:
+        if symbols is None:
+            return np.arange(len(self._symbols)), list(self._symbols)
+        if isinstance(symbols, str):
+            symbols = [symbols]
+        wanted = [_normalize_any(s) for s in symbols]
+        if not wanted:
+            raise UnknownSymbolError("no symbols requested")
+        positions = self._symbols.get_indexer(wanted)
+        unknown = [s for s, p in zip(wanted, positions, strict=True) if p < 0]
+        if unknown:
+            raise UnknownSymbolError(
+                f"{len(unknown)} symbol(s) not in store {self.root}: {', '.join(unknown[:10])}"
+            )
+        return positions, wanted
+
+    def _row_range(self, start: Any, end: Any) -> tuple[int, int]:
+        first = to_date(start, name="start") if start is not None else self.start
+        last = to_date(end, name="end") if end is not None else self.end
+        check_range(first, last)
+        for name, day in (("start", first), ("end", last)):
+            if not self._calendar.first <= day <= self._calendar.last:
+                raise DateError(
+                    f"{name} {day} is outside the trading calendar "
+                    f"({self._calendar.first} .. {self._calendar.last})"
+                )
+        if first > self.end or last < self.start:
+            raise DateError(
+                f"{first} .. {last} lies outside the stored daily data ({self.start} .. {self.end})"
+            )
+        if first < self.start:
+            raise DateError(f"start {first} is before the store's first day {self.start}")
+        if last > self.end:
+            raise DateError(
+                f"end {last} is after the store's last day {self.end}; "
+                "run `quantlib data update` to fetch newer days"
+            )
+        lo = int(np.searchsorted(self._days, np.datetime64(first, "D"), side="left"))
+        hi = int(np.searchsorted(self._days, np.datetime64(last, "D"), side="right"))
+        return lo, hi
+
+    @staticmethod
+    def _fields(fields: str | Sequence[str] | None, allowed: Iterable[str]) -> list[str]:
+        allowed = list(allowed)
+        if fields is None:
+            return [f for f in DEFAULT_FIELDS if f in allowed]
+        if fields == "all":
+            return allowed
+        chosen = [fields] if isinstance(fields, str) else list(fields)
+        unknown = [f for f in chosen if f not in allowed]
+        if unknown:
+            raise UnknownFieldError(f"unknown field(s) {unknown}; available: {', '.join(allowed)}")
+        return chosen
+
+    def _load(self, dataset: xr.Dataset) -> xr.Dataset:
+        loaded = {}
+        for name, variable in dataset.data_vars.items():
+            try:
+                loaded[name] = variable.load()
+            except _READ_ERRORS as error:
+                raise CorruptStoreError(
+                    f"cannot read {name!r} from {self.root} ({self.generation}): "
+                    f"{type(error).__name__}: {error}; run `quantlib data check`"
+                ) from error
+        return dataset.assign(loaded)
+
+    # -- daily reads --------------------------------------------------------------------
+    def bars(
+        self,
+        symbols: str | Iterable[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        fields: str | Sequence[str] | None = None,
+        *,
+        freq: str = "1d",
+        adjust: str | None = None,
+        as_of: Any = None,
+        lazy: bool = False,
+        as_pandas: bool = False,
+    ) -> xr.Dataset | pd.DataFrame:
+        """Bars for symbols x dates x fields.
+
+        Parameters
+        ----------
+        symbols
+            Codes in any vendor form; all when None.
+        start, end
+            Inclusive dates; the store's range when None.
+        fields
+            Field names, ``"all"``, or None for OHLCV and amount. Daily fields:
+            the stored ones (see ``quantlib.data.layout.DAILY_FIELDS``) plus
+            ``suspended`` and ``vwap``.
+        freq
+            ``"1d"`` (daily) or ``"1m"`` (one-minute bars).
+        adjust
+            None (raw), ``"forward"``/``"qfq"`` or ``"backward"``/``"hfq"``. Forward
+            adjustment is relative to ``as_of`` (default: the end of the range, as
+            Tushare's ``pro_bar`` does). Volumes are never adjusted.
+        lazy
+            Return Dask-backed arrays instead of loading (large daily reads).
+        as_pandas
+            Return a long DataFrame indexed by (time, symbol) with listed rows only.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ``(time, symbol)``; ``attrs`` hold the snapshot and adjustment.
+        """
+        kind = _FREQ_NAMES.get(freq)
+        if kind is None:
+            raise UnknownFieldError(f"unknown frequency {freq!r}; use '1d' or '1m'")
+        if adjust not in _ADJUST_NAMES:
+            raise UnknownFieldError(f"unknown adjustment {adjust!r}; use None, 'qfq' or 'hfq'")
+        mode = _ADJUST_NAMES[adjust]
+        if kind == "1m":
+            return self._minute_bars(symbols, start, end, fields, mode, as_of, as_pandas)
+        names = self._fields(fields, [*DAILY_FIELDS, *DERIVED_DAILY_FIELDS])
+        lo, hi = self._row_range(start, end)
+        columns, wanted = self._columns(symbols)
+        stored = [n for n in names if n in DAILY_FIELDS]
+        needs = set(stored)
+        if "suspended" in names or as_pandas:
+            needs.add("status")
+        if "vwap" in names:
+            needs |= {"amount", "volume"}
+        if mode is not None and any(DAILY_FIELDS[n].price for n in stored):
+            needs.add("adj_factor")
+        order = np.argsort(columns, kind="stable")
+        base = self._lazy_daily() if lazy else self._daily
+        subset = base[sorted(needs)].isel(time=slice(lo, hi), symbol=columns[order])
+        if not lazy:
+            subset = self._load(subset)
+        if not np.array_equal(order, np.arange(len(order))):
+            subset = subset.isel(symbol=np.argsort(order, kind="stable"))
+        if mode is not None:
+            subset = self._adjust(subset, stored, mode, as_of, columns, hi)
+        out = xr.Dataset(
+            coords={"time": subset["time"], "symbol": np.asarray(wanted, dtype=object)}
+        )
+        for name in names:
+            if name == "suspended":
+                out[name] = subset["status"] == Status.SUSPENDED
+            elif name == "vwap":
+                out[name] = subset["amount"] / subset["volume"].where(subset["volume"] > 0)
+            else:
+                out[name] = subset[name]
+        out.attrs = {
+            "store": str(self.root),
+            "snapshot": self.snapshot,
+            "freq": "1d",
+            "adjust": mode or "none",
+        }
+        if mode == "forward":
+            out.attrs["as_of"] = str(to_date(as_of) if as_of is not None else self._days[hi - 1])
+        if as_pandas:
+            return self._to_frame(out, subset["status"])
+        return out
+
+    def _lazy_daily(self) -> xr.Dataset:
+        return xr.open_zarr(
+            self.path / DAILY_STORE, consolidated=False, chunks={"time": 1000, "symbol": -1}
+        )
+
+    def _adjust(
+        self,
+        subset: xr.Dataset,
+        stored: list[str],
+        mode: str,
+        as_of: Any,
+        columns: np.ndarray,
+        hi: int,
+    ) -> xr.Dataset:
+        factor = subset["adj_factor"]
+        if mode == "forward":
+            ref_row = hi - 1 if as_of is None else self._row_range(as_of, as_of)[1] - 1
+            reference = self._factor_at(ref_row, columns)
+            factor = factor / xr.DataArray(reference, dims=("symbol",))
+        adjusted = {n: subset[n] * factor for n in stored if DAILY_FIELDS[n].price}
+        return subset.assign(adjusted)
+
+    def _factor_at(self, row: int, columns: np.ndarray) -> np.ndarray:
+        """Each symbol's latest known factor on or before calendar row ``row``."""
+        start = max(0, row - 249)
+        block = np.asarray(
+            self._daily["adj_factor"].isel(time=slice(start, row + 1), symbol=columns).values
+        )
+        while True:
+            seen = np.isfinite(block)
+            last = np.where(seen, np.arange(block.shape[0])[:, None], -1).max(axis=0)
+            if (last >= 0).all() or start == 0:
+                break
+            start = max(0, start - 1000)
+            block = np.asarray(
+                self._daily["adj_factor"].isel(time=slice(start, row + 1), symbol=columns).values
+            )
+        values = np.where(last >= 0, block[np.maximum(last, 0), np.arange(block.shape[1])], 1.0)
+        return values
+
+    @staticmethod
+    def _to_frame(data: xr.Dataset, status: xr.DataArray) -> pd.DataFrame:
+        frame = data.to_dataframe()
+        listed = status.values.reshape(-1)
+        keep = (listed == Status.TRADING) | (listed == Status.SUSPENDED)
+        frame = frame[keep]
+        frame.index = frame.index.set_names(["time", "symbol"])
+        return frame
+
+    def panel(
+        self,
+        field: str,
+        symbols: str | Iterable[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        *,
+        adjust: str | None = None,
+        as_of: Any = None,
+    ) -> pd.DataFrame:
+        """One field as a wide frame (dates x symbols): the cheapest pandas form."""
+        data = self.bars(symbols, start, end, [field], adjust=adjust, as_of=as_of)
+        assert isinstance(data, xr.Dataset)
+        frame = data[field].to_pandas()
+        assert isinstance(frame, pd.DataFrame)
+        return frame
+
+    def cross_section(
+        self,
+        date: Any,
+        fields: str | Sequence[str] | None = None,
+        symbols: str | Iterable[str] | None = None,
+        *,
+        adjust: str | None = None,
+        listed_only: bool = True,
+    ) -> pd.DataFrame:
+        """All (or some) symbols on one trading day, one row per symbol."""
+        day = self._calendar.require_trading_day(date)
+        names = self._fields(fields, [*DAILY_FIELDS, *DERIVED_DAILY_FIELDS])
+        data = self.bars(
+            symbols,
+            day,
+            day,
+            [*names, *(["status"] if "status" not in names else [])],
+            adjust=adjust,
+        )
+        assert isinstance(data, xr.Dataset)
+        frame = data.isel(time=0).drop_vars("time").to_dataframe()
+        if listed_only:
+            frame = frame[frame["status"].isin([Status.TRADING, Status.SUSPENDED])]
+        return frame[names]
+
+    # -- minute reads -------------------------------------------------------------------
+    def minute_years(self) -> list[int]:
+        """Years that have one-minute bars."""
+        folder = self.path / "minute1"
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.stem) for p in folder.glob("*.zarr"))
+
+    def _minute_year(self, year: int) -> xr.Dataset:
+        if year not in self._minute:
+            try:
+                self._minute[year] = xr.open_dataset(
+                    minute_year_path(self.path, year),
+                    engine="zarr",
+                    chunks=None,
+                    cache=False,
+                    consolidated=False,
+                )
+            except _READ_ERRORS as error:
+                raise CorruptStoreError(
+                    f"minute bars of {year} in {self.root} are unreadable: {error}"
+                ) from error
+        return self._minute[year]
+
+    def _minute_bars(
+        self,
+        symbols: str | Iterable[str] | None,
+        start: Any,
+        end: Any,
+        fields: str | Sequence[str] | None,
+        mode: Adjust,
+        as_of: Any,
+        as_pandas: bool,
+    ) -> xr.Dataset | pd.DataFrame:
+        years = self.minute_years()
+        if not years:
+            raise UnknownFieldError(f"store {self.root} holds no minute bars")
+        names = self._fields(fields, list(MINUTE_FIELDS))
+        lo, hi = self._row_range(start, end)
+        first = pd.Timestamp(self._days[lo])
+        last = pd.Timestamp(self._days[hi - 1]) + pd.Timedelta(days=1)
+        parts = []
+        wanted: list[str] | None = None
+        for year in years:
+            if year < first.year or year > last.year:
+                continue
+            data = self._minute_year(year)
+            index = pd.Index(data.indexes["symbol"].astype(object))
+            if symbols is None:
+                wanted = wanted or list(index)
+            else:
+                wanted = [
+                    _normalize_any(s) for s in ([symbols] if isinstance(symbols, str) else symbols)
+                ]
+            positions = index.get_indexer(wanted)
+            if (positions < 0).any():
+                missing = [w for w, p in zip(wanted, positions, strict=True) if p < 0]
+                raise UnknownSymbolError(f"no minute bars for {', '.join(missing[:10])} in {year}")
+            times = data.indexes["time"]
+            rows = slice(int(times.searchsorted(first)), int(times.searchsorted(last)))
+            parts.append(self._load(data[names].isel(time=rows, symbol=positions)))
+        if not parts or wanted is None:
+            raise DateError(f"no minute bars between {first.date()} and {self._days[hi - 1]}")
+        combined = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]
+        combined = combined.assign_coords(symbol=np.asarray(wanted, dtype=object))
+        out = xr.Dataset(coords=combined.coords)
+        for name in names:
+            values = combined[name]
+            if MINUTE_FIELDS[name].price:
+                values = (values.where(values >= 0) / 100.0).astype(np.float64)
+            out[name] = values
+        if mode is not None:
+            scale = self._minute_scale(wanted, combined["time"].values, mode, as_of)
+            for name in names:
+                if MINUTE_FIELDS[name].price:
+                    out[name] = out[name] * scale
+        out["time"].attrs["timezone"] = "Asia/Shanghai"
+        out.attrs = {
+            "store": str(self.root),
+            "snapshot": self.snapshot,
+            "freq": "1m",
+            "adjust": mode or "none",
+            "timezone": "Asia/Shanghai",
+        }
+        if as_pandas:
+            frame = out.to_dataframe()
+            frame = frame[out["volume"].values.reshape(-1) > 0] if "volume" in names else frame
+            index = frame.index
+            assert isinstance(index, pd.MultiIndex)
+            local = pd.DatetimeIndex(index.get_level_values(0)).tz_localize("Asia/Shanghai")
+            frame.index = pd.MultiIndex.from_arrays(
+                [local, index.get_level_values(1)], names=["time", "symbol"]
+            )
+            return frame
+        return out
+
+    def _minute_scale(
+        self, symbols: list[str], times: np.ndarray, mode: str, as_of: Any
+    ) -> np.ndarray:
+        """Per-bar price multipliers from the daily adjustment factors of each bar's day."""
+        dates = times.astype("datetime64[D]")
+        lo, hi = self._row_range(str(dates[0]), str(dates[-1]))
+        columns, _ = self._columns(symbols)
+        factor = np.asarray(
+            self._daily["adj_factor"].isel(time=slice(lo, hi), symbol=columns).values
+        )
+        if mode == "forward":
+            ref_row = hi - 1 if as_of is None else self._row_range(as_of, as_of)[1] - 1
+            factor = factor / self._factor_at(ref_row, columns)[None, :]
+        rows = np.searchsorted(self._days[lo:hi], dates)
+        return np.where(np.isfinite(factor), factor, 1.0)[rows]
+
+    # -- description --------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """What the store holds, for people and scripts."""
+        instruments = self._instruments
+        size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+        last = [u for u in audit.updates(self.root) if u.get("status") == "committed"]
+        minute = self.meta.get("minute") or {}
+        return {
+            "store": str(self.root),
+            "generation": self.generation,
+            "snapshot": self.snapshot,
+            "source": self.meta.get("source", {}),
+            "daily": {
+                "start": str(self.start),
+                "end": str(self.end),
+                "days": len(self._days),
+                "symbols": len(self._symbols),
+            },
+            "instruments": {
+                "by_kind": instruments["kind"].value_counts().to_dict(),
+                "by_board": instruments.loc[instruments["board"] != "", "board"]
+                .value_counts()
+                .to_dict(),
+                "delisted": int(instruments["delist_date"].notna().sum()),
+                "st_intervals": len(self._st),
+            },
+            "minute": {
+                "symbols": len(minute.get("symbols", [])),
+                "start": minute.get("start"),
+                "end": minute.get("end"),
+                "years": self.minute_years(),
+            },
+            "calendar": {"first": str(self._calendar.first), "last": str(self._calendar.last)},
+            "size_mb": round(size / 2**20, 1),
+            "last_update": last[-1].get("committed_at") if last else None,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"DataStore({str(self.root)!r}, {self.snapshot}, daily {self.start}..{self.end}, "
+            f"{len(self._symbols)} symbols)"
+        )
+
+    def _repr_html_(self) -> str:
+        info = self.info()
+        rows = [
+            ("store", info["store"]),
+            ("snapshot", info["snapshot"]),
+            (
+                "daily",
+                f"{info['daily']['start']} .. {info['daily']['end']}, "
+                f"{info['daily']['days']} days x {info['daily']['symbols']} symbols",
+            ),
+            ("boards", ", ".join(f"{k} {v}" for k, v in info["instruments"]["by_board"].items())),
+            (
+                "minute",
+                f"{info['minute']['symbols']} symbols, {info['minute']['start']} .. "
+                f"{info['minute']['end']}",
+            ),
+            ("size", f"{info['size_mb']} MB"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>quantlib data store</caption>{body}</table>"

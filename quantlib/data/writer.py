@@ -1,0 +1,260 @@
+"""Writing arrays and tables into a generation directory.
+
+Only a :class:`~quantlib.data.generations.StoreTransaction` calls these, on its private
+new generation. Every write replaces files (new inodes), so the hard-linked parent
+generation is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import zarr
+from zarr.codecs import BloscCodec, ZstdCodec
+
+from quantlib.core.errors import CorruptStoreError, DataValidationError
+from quantlib.data.layout import (
+    CALENDAR_TABLE,
+    DAILY_CHUNKS,
+    DAILY_FIELDS,
+    DAILY_STORE,
+    DAY_EPOCH,
+    INSTRUMENTS_TABLE,
+    MINUTE_CHUNKS,
+    MINUTE_DIR,
+    MINUTE_FIELDS,
+    ST_TABLE,
+    FieldSpec,
+)
+from quantlib.data.panel import Panel
+
+_DAY0 = np.datetime64(DAY_EPOCH, "D")
+_DAILY_CODEC = BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
+_MINUTE_CODEC = ZstdCodec(level=3)
+
+
+def checksum(values: np.ndarray) -> str:
+    """sha256 of an array's little-endian bytes (independent of the storage codec)."""
+    data = np.ascontiguousarray(values)
+    if data.dtype.byteorder == ">":
+        data = data.astype(data.dtype.newbyteorder("<"))
+    return hashlib.sha256(data.tobytes()).hexdigest()
+
+
+def array(group: zarr.Group, name: str) -> zarr.Array:
+    """A member array of a group (raising if the store is malformed)."""
+    member = group[name]
+    if not isinstance(member, zarr.Array):
+        raise CorruptStoreError(f"{group.store_path}/{name} is not an array")
+    return member
+
+
+def _encode_days(days: np.ndarray) -> np.ndarray:
+    return (days.astype("datetime64[D]") - _DAY0).astype(np.int32)
+
+
+def _create_coords(
+    group: zarr.Group,
+    time_values: np.ndarray,
+    time_attrs: dict,
+    time_dtype: str,
+    symbols: np.ndarray,
+) -> None:
+    time = group.create_array(
+        "time",
+        shape=(len(time_values),),
+        chunks=(65536,),
+        dtype=time_dtype,
+        fill_value=0,
+        dimension_names=("time",),
+    )
+    time[:] = time_values
+    time.attrs.update(time_attrs)
+    sym = group.create_array(
+        "symbol", shape=(len(symbols),), chunks=(65536,), dtype=str, dimension_names=("symbol",)
+    )
+    sym[:] = np.asarray(symbols, dtype=object)
+
+
+def _append_coords(group: zarr.Group, time_values: np.ndarray, symbols: np.ndarray) -> int:
+    """Extend the coordinates; returns the old number of times. New symbols go last."""
+    time, sym = array(group, "time"), array(group, "symbol")
+    old_symbols = np.asarray(sym[:], dtype=object)
+    if not np.array_equal(np.asarray(symbols[: len(old_symbols)], dtype=object), old_symbols):
+        raise DataValidationError(
+            "new data must keep the stored symbols in order and add new ones last"
+        )
+    old_times = time.shape[0]
+    time.resize((old_times + len(time_values),))
+    time[old_times:] = time_values
+    if len(symbols) > len(old_symbols):
+        sym.resize((len(symbols),))
+        sym[len(old_symbols) :] = np.asarray(symbols[len(old_symbols) :], dtype=object)
+    return old_times
+
+
+def _write_field(
+    group: zarr.Group,
+    spec: FieldSpec,
+    values: np.ndarray,
+    old_times: int | None,
+    n_symbols: int,
+    chunks: tuple[int, int],
+    codec: BloscCodec | ZstdCodec,
+) -> None:
+    values = np.asarray(values, dtype=spec.dtype)
+    if old_times is None:
+        created = group.create_array(
+            spec.name,
+            shape=values.shape,
+            chunks=chunks,
+            dtype=spec.dtype,
+            fill_value=spec.fill,
+            dimension_names=("time", "symbol"),
+            compressors=codec,
+            attributes={"description": spec.description},
+        )
+        created[:] = values
+        return
+    existing = array(group, spec.name)
+    existing.resize((old_times + values.shape[0], n_symbols))
+    existing[old_times:, :] = values
+
+
+def write_daily(generation: Path, panel: Panel) -> dict[str, str]:
+    """Create the daily store, or append ``panel``'s days (and any new symbols) to it.
+
+    Returns the sha256 of each field's written slice.
+    """
+    missing = set(DAILY_FIELDS) - set(panel.fields)
+    if missing:
+        raise DataValidationError(f"daily panel lacks fields {sorted(missing)}")
+    path = generation / DAILY_STORE
+    times = _encode_days(panel.days)
+    if path.exists():
+        group = zarr.open_group(path, mode="r+", zarr_format=3)
+        old_times: int | None = _append_coords(group, times, panel.symbols)
+    else:
+        group = zarr.open_group(path, mode="w", zarr_format=3)
+        _create_coords(
+            group,
+            times,
+            {"units": f"days since {DAY_EPOCH}", "calendar": "proleptic_gregorian"},
+            "int32",
+            panel.symbols,
+        )
+        old_times = None
+    sums = {}
+    for name, spec in DAILY_FIELDS.items():
+        _write_field(
+            group,
+            spec,
+            panel.fields[name],
+            old_times,
+            len(panel.symbols),
+            DAILY_CHUNKS,
+            _DAILY_CODEC,
+        )
+        sums[name] = checksum(np.asarray(panel.fields[name], dtype=spec.dtype))
+    return sums
+
+
+def verify_daily(generation: Path, panel: Panel, sums: dict[str, str]) -> None:
+    """Read back the days just written and compare checksums."""
+    group = zarr.open_group(generation / DAILY_STORE, mode="r", zarr_format=3)
+    total = array(group, "time").shape[0]
+    first = total - len(panel.days)
+    for name, spec in DAILY_FIELDS.items():
+        stored = np.asarray(array(group, name)[first:, :], dtype=spec.dtype)
+        if checksum(stored) != sums[name]:
+            raise CorruptStoreError(
+                f"read-back of daily field {name!r} does not match what was written"
+            )
+
+
+def minute_year_path(generation: Path, year: int) -> Path:
+    """Path of one year's minute store."""
+    return generation / MINUTE_DIR / f"{year}.zarr"
+
+
+def write_minute(generation: Path, panel: Panel) -> dict[str, str]:
+    """Append minute bars (``panel.days`` are naive Shanghai bar-end times) by year.
+
+    Prices are stored as int32 fen (exact); the reader turns them back into yuan.
+    """
+    sums: dict[str, str] = {}
+    times = panel.days.astype("datetime64[ns]")
+    years = times.astype("datetime64[Y]").astype(int) + 1970
+    for year in np.unique(years):
+        rows = years == year
+        path = minute_year_path(generation, int(year))
+        encoded = times[rows].astype(np.int64)
+        if path.exists():
+            group = zarr.open_group(path, mode="r+", zarr_format=3)
+            last = np.asarray(array(group, "time")[-1:], dtype=np.int64)
+            if last.size and encoded[0] <= last[0]:
+                raise DataValidationError(f"minute bars for {year} must come after those stored")
+            stored_symbols = np.asarray(array(group, "symbol")[:], dtype=object)
+            known = set(stored_symbols.tolist())
+            symbols = np.concatenate([stored_symbols, [s for s in panel.symbols if s not in known]])
+            columns = pd.Index(panel.symbols).get_indexer(pd.Index(symbols))
+            old_times: int | None = _append_coords(group, encoded, symbols)
+        else:
+            group = zarr.open_group(path, mode="w", zarr_format=3)
+            symbols = panel.symbols
+            columns = np.arange(len(symbols))
+            _create_coords(
+                group,
+                encoded,
+                {
+                    "units": "nanoseconds since 1970-01-01",
+                    "calendar": "proleptic_gregorian",
+                    "timezone": "Asia/Shanghai",
+                },
+                "int64",
+                symbols,
+            )
+            old_times = None
+        for name, spec in MINUTE_FIELDS.items():
+            source = panel.fields[name][rows]
+            values = np.full((source.shape[0], len(symbols)), spec.fill, dtype=spec.dtype)
+            known = columns >= 0
+            picked = source[:, columns[known]]
+            if spec.price:
+                picked = np.where(np.isfinite(picked), np.rint(picked * 100.0), spec.fill)
+            values[:, known] = picked.astype(spec.dtype)
+            _write_field(group, spec, values, old_times, len(symbols), MINUTE_CHUNKS, _MINUTE_CODEC)
+            sums[f"minute.{year}.{name}"] = checksum(values)
+    return sums
+
+
+def write_table(generation: Path, name: str, frame: pd.DataFrame) -> str:
+    """Write a Parquet table as a new file; returns the sha256 of the file."""
+    target = generation / name
+    tmp = generation / f".{name}.{uuid.uuid4().hex}.tmp"
+    frame.to_parquet(tmp, index=False)
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    tmp.replace(target)
+    return digest
+
+
+def write_tables(
+    generation: Path,
+    instruments: pd.DataFrame,
+    st_intervals: pd.DataFrame,
+    calendar_days: np.ndarray,
+) -> dict[str, str]:
+    """Write the instrument master, ST intervals and calendar."""
+    return {
+        INSTRUMENTS_TABLE: write_table(generation, INSTRUMENTS_TABLE, instruments),
+        ST_TABLE: write_table(generation, ST_TABLE, st_intervals),
+        CALENDAR_TABLE: write_table(
+            generation,
+            CALENDAR_TABLE,
+            pd.DataFrame({"date": calendar_days.astype("datetime64[D]").astype("datetime64[s]")}),
+        ),
+    }

@@ -1,0 +1,1 @@
+"""Domain types shared by backtest, brokers and live trading."""
