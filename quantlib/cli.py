@@ -126,7 +126,9 @@ def version() -> None:
 def demo(
     store: StoreOption,
     symbols: Annotated[int, typer.Option(help="Number of stocks / 股票数量")] = 3000,
-    days: Annotated[int, typer.Option(help="Trading days / 交易日数")] = 2150,
+    days: Annotated[
+        int | None, typer.Option(help="Trading days (default: up to today) / 交易日数")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed / 随机种子")] = 42,
     start: Annotated[
         str | None, typer.Option(help="First day (default 2018-01-02) / 起始日")

@@ -35,9 +35,9 @@ def to_date(value: Any, *, name: str = "date") -> dt.date:
     >>> to_date("20230828")
     datetime.date(2023, 8, 28)
     """
+    if value is None or value is pd.NaT:
+        raise DateError(f"{name} is missing")
     if isinstance(value, pd.Timestamp):
-        if value is pd.NaT:
-            raise DateError(f"{name} is missing (NaT)")
         if value.tzinfo is not None:
             value = value.tz_convert(SHANGHAI)
         return value.date()

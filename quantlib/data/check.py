@@ -51,7 +51,10 @@ def check_store(
     findings += check_calendar(days, expected)
     symbols = np.asarray(store.symbols, dtype=object)
     findings += check_symbols(symbols)
-    master = set(store.instruments().index)
+    master_frame = store.instruments()
+    master = set(master_frame.index)
+    kinds = master_frame["kind"].reindex(symbols).to_numpy()
+    stocks = kinds == "stock"
     findings += [
         Finding("not_in_master", ERROR, s, "*", "no row in the instrument master")
         for s in symbols
@@ -64,7 +67,7 @@ def check_store(
         hi = min(first + BLOCK_DAYS, total)
         block = _read_block(store, names, lo, hi, findings)
         if block is not None:
-            block_findings = check_bars(days[lo:hi], symbols, block)
+            block_findings = check_bars(days[lo:hi], symbols, block, stocks)
             if lo < first:
                 overlap = {str(d)[:10] for d in days[lo:first]}
                 block_findings = [f for f in block_findings if f.date not in overlap]

@@ -117,7 +117,7 @@ def listing_rules(
         np.isnat(list_dates),
         np.iinfo(np.int64).max // 2,
         day_index(
-            calendar, np.where(np.isnat(list_dates), np.datetime64("1991-01-02"), list_dates)
+            calendar, np.where(np.isnat(list_dates), np.datetime64("1991-01-02", "D"), list_dates)
         ),
     )
     return ListingRules(

@@ -190,6 +190,7 @@ class StoreTransaction:
         self.name = ""
         self.path = Path()
         self.committed = False
+        self.skipped: str | None = None
         self._lock_fd: int | None = None
         self._started = 0.0
 
@@ -284,6 +285,10 @@ class StoreTransaction:
         )
         self._collect_garbage()
 
+    def skip(self, note: str) -> None:
+        """End without a new generation because there was nothing to do."""
+        self.skipped = note
+
     def _collect_garbage(self) -> None:
         names = _generations(self.root)
         current = generation_number(self.name)
@@ -301,15 +306,13 @@ class StoreTransaction:
         try:
             if not self.committed:
                 shutil.rmtree(self.path, ignore_errors=True)
-                reason = f"{type(exc).__name__}: {exc}" if exc else "left without commit"
+                if self.skipped is not None and exc is None:
+                    event = {"event": "skipped", "note": self.skipped}
+                else:
+                    reason = f"{type(exc).__name__}: {exc}" if exc else "left without commit"
+                    event = {"event": "aborted", "error": reason}
                 audit.append_event(
-                    self.root,
-                    {
-                        "event": "aborted",
-                        "update_id": self.update_id,
-                        "at": audit.now_iso(),
-                        "error": reason,
-                    },
+                    self.root, {"update_id": self.update_id, "at": audit.now_iso(), **event}
                 )
         finally:
             self._unlock()

@@ -66,11 +66,19 @@ def _cells(
     return found
 
 
-def check_bars(days: np.ndarray, symbols: np.ndarray, f: Mapping[str, np.ndarray]) -> list[Finding]:
+def check_bars(
+    days: np.ndarray,
+    symbols: np.ndarray,
+    f: Mapping[str, np.ndarray],
+    stocks: np.ndarray | None = None,
+) -> list[Finding]:
     """Checks of one block of bars: OHLC, limit band, volume, VWAP, stale prices.
 
-    ``f`` holds ``open high low close volume amount up_limit down_limit status``.
+    ``f`` holds ``open high low close volume amount up_limit down_limit status``;
+    ``stocks`` marks the columns that are stocks (the VWAP check does not apply to an
+    index, whose amount and volume are its members' sums).
     """
+    stock = np.ones(len(symbols), dtype=bool) if stocks is None else np.asarray(stocks, bool)
     o, h, lo, c = f["open"], f["high"], f["low"], f["close"]
     volume, amount, status = f["volume"], f["amount"], f["status"]
     trading = status == Status.TRADING
@@ -134,7 +142,12 @@ def check_bars(days: np.ndarray, symbols: np.ndarray, f: Mapping[str, np.ndarray
             lambda r, col: "a bar with prices but zero volume on a day not suspended",
         )
         vwap = np.where(volume > 0, amount / np.where(volume > 0, volume, 1), np.nan)
-        off = trading & (volume > 0) & ((vwap > h * 1.005 + _TOL) | (vwap < lo * 0.995 - _TOL))
+        off = (
+            trading
+            & stock[None, :]
+            & (volume > 0)
+            & ((vwap > h * 1.005 + _TOL) | (vwap < lo * 0.995 - _TOL))
+        )
         out += _cells(
             "vwap_outside_range",
             WARNING,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import zarr
 
-from quantlib.core.dates import check_range, now_shanghai, to_date
+from quantlib.core.dates import now_shanghai, to_date
 from quantlib.core.errors import ConfigError, DataValidationError
 from quantlib.data import audit
 from quantlib.data.derive import (
@@ -101,8 +101,7 @@ class _StoreState:
     last_factor: np.ndarray
 
 
-def _read_state(root: Path) -> _StoreState:
-    name = current_generation(root)
+def _read_state(root: Path, name: str | None) -> _StoreState:
     if name is None:
         empty = np.array([], dtype=object)
         return _StoreState(
@@ -181,7 +180,7 @@ def _merge_instruments(stored: pd.DataFrame, fresh: pd.DataFrame) -> tuple[pd.Da
 
 
 def _resolve_source(
-    root: Path, source: DataSource | str, options: dict[str, Any] | None, meta: dict[str, Any]
+    source: DataSource | str, options: dict[str, Any] | None, meta: dict[str, Any]
 ) -> DataSource:
     if isinstance(source, DataSource):
         return source
@@ -300,35 +299,54 @@ def update_store(
         if root.exists() and any(root.iterdir()):
             require_store(root)
         init_store(root)
-    state = _read_state(root)
-    src = _resolve_source(root, source, source_options, state.meta)
+    published = current_generation(root)
+    recorded = generation_meta(root / GENERATIONS_DIR / published) if published else {}
+    src = _resolve_source(source, source_options, recorded)
     last = to_date(end, name="end") if end is not None else default_end()
-    if state.last_day is None:
-        if start is None and isinstance(src, DemoSource):
-            start = src.start
-        if start is None:
-            raise ConfigError("a new store needs a start date (--start)")
-        first = to_date(start, name="start")
-    else:
-        first = state.last_day + dt.timedelta(days=1)
-        if start is not None and to_date(start, name="start") > first:
-            raise DataValidationError(
-                f"start {to_date(start)} would leave a gap after the stored {state.last_day}; "
-                "updates append the days right after the store's last one"
-            )
+    first_wanted = to_date(start, name="start") if start is not None else None
     details = {
         "source": src.describe(),
-        "request": {"start": str(first), "end": str(last)},
+        "request": {"start": str(first_wanted), "end": str(last)},
         "dataset": "daily",
         "environment": audit.environment(),
     }
+    with StoreTransaction(root, op="update", details=details) as tx:
+        state = _read_state(root, tx.parent)
+        result = _apply(tx, state, src, first_wanted, last, minute_symbols, minute_start, step)
+    step("done", 1.0)
+    return result
+
+
+def _apply(
+    tx: StoreTransaction,
+    state: _StoreState,
+    src: DataSource,
+    first_wanted: dt.date | None,
+    last: dt.date,
+    minute_symbols: list[str] | None,
+    minute_start: Any,
+    step: Progress,
+) -> UpdateResult:
+    """The body of an update, run under the store's lock in a fresh generation."""
+    if state.last_day is None:
+        if first_wanted is None and isinstance(src, DemoSource):
+            first_wanted = src.start
+        if first_wanted is None:
+            raise ConfigError("a new store needs a start date (--start)")
+        first = first_wanted
+    else:
+        first = state.last_day + dt.timedelta(days=1)
+        if first_wanted is not None and first_wanted > first:
+            raise DataValidationError(
+                f"start {first_wanted} would leave a gap after the stored {state.last_day}; "
+                "updates append the days right after the store's last one"
+            )
     if first > last:
-        return _noop(root, details, f"store is up to date (last day {state.last_day})")
-    check_range(first, last)
+        return _skip(tx, f"store is up to date (last day {state.last_day})")
     step("calendar", 0.05)
     days = np.asarray(src.trading_days(first, last)).astype("datetime64[D]")
     if days.size == 0:
-        return _noop(root, details, f"no trading days between {first} and {last}")
+        return _skip(tx, f"no trading days between {first} and {last}")
     calendar = state.calendar.merged(days)
     known = calendar.trading_days(first, last)
     if not np.array_equal(known, days):
@@ -350,7 +368,8 @@ def update_store(
     last_close = np.concatenate([state.last_close, np.full(pad, np.nan)])
     last_factor = np.concatenate([state.last_factor, np.ones(pad)])
     panel = derive_daily(raw, instruments, st_intervals, calendar, last_close, last_factor)
-    findings = check_bars(days, symbols, panel.fields)
+    stocks = instruments["kind"].to_numpy() == "stock"
+    findings = check_bars(days, symbols, panel.fields, stocks)
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         table = findings_frame(errors).head(10).to_string(index=False)
@@ -365,48 +384,48 @@ def update_store(
             minute_list = [normalize_symbol(s) for s in minute_symbols]
         elif isinstance(src, DemoSource):
             minute_list = src.minute_symbol_list().tolist()
-    with StoreTransaction(root, op=op, details=details) as tx:
-        step("write", 0.6)
-        sums = write_daily(tx.path, panel)
-        verify_daily(tx.path, panel, sums)
-        sums.update(write_tables(tx.path, instruments, st_intervals, calendar.days))
-        minute_bars = 0
-        minute_meta = dict(state.meta.get("minute", {}))
-        if minute_list:
-            minute_days = days
-            if state.generation is None and minute_start is not None:
-                minute_days = days[days >= np.datetime64(to_date(minute_start), "D")]
-            if minute_days.size:
-                step("minute bars", 0.8)
-                minute = _minute_panel(src, minute_days, minute_list)
-                sums.update(write_minute(tx.path, minute))
-                minute_bars = int((minute.fields["volume"] > 0).sum())
-                minute_meta = {
-                    "symbols": minute_list,
-                    "start": minute_meta.get("start", str(minute_days[0])),
-                    "end": str(minute_days[-1]),
-                }
-        step("commit", 0.95)
-        status = panel.fields["status"]
-        first_day = str(days[0]) if state.generation is None else state.meta["daily"]["start"]
-        meta = {
-            "source": {"name": src.name, "options": _options(src)},
-            "daily": {"start": first_day, "end": str(days[-1]), "n_symbols": len(symbols)},
-            "minute": minute_meta,
-        }
-        result = {
-            "trade_dates": {"first": str(days[0]), "last": str(days[-1]), "count": int(days.size)},
-            "rows_written": int(status.size),
-            "n_listed": int(((status == Status.TRADING) | (status == Status.SUSPENDED))[-1].sum()),
-            "n_trading": int((status == Status.TRADING).sum()),
-            "n_suspended": int((status == Status.SUSPENDED).sum()),
-            "n_new_listings": n_new,
-            "minute_bars": minute_bars,
-            "checksums": sums,
-            "validation": {"checks": "check_bars", "warnings": warnings[:100]},
-        }
-        tx.commit(meta, result)
-    step("done", 1.0)
+    step("write", 0.6)
+    sums = write_daily(tx.path, panel)
+    verify_daily(tx.path, panel, sums)
+    sums.update(write_tables(tx.path, instruments, st_intervals, calendar.days))
+    minute_bars = 0
+    minute_meta = dict(state.meta.get("minute", {}))
+    if minute_list:
+        minute_days = days
+        if state.generation is None and minute_start is not None:
+            minute_days = days[days >= np.datetime64(to_date(minute_start), "D")]
+        if minute_days.size:
+            step("minute bars", 0.8)
+            minute = _minute_panel(src, minute_days, minute_list)
+            sums.update(write_minute(tx.path, minute))
+            minute_bars = int((minute.fields["volume"] > 0).sum())
+            minute_meta = {
+                "symbols": minute_list,
+                "start": minute_meta.get("start", str(minute_days[0])),
+                "end": str(minute_days[-1]),
+            }
+    step("commit", 0.95)
+    status = panel.fields["status"]
+    first_day = str(days[0]) if state.generation is None else state.meta["daily"]["start"]
+    meta = {
+        "source": {"name": src.name, "options": _options(src)},
+        "daily": {"start": first_day, "end": str(days[-1]), "n_symbols": len(symbols)},
+        "minute": minute_meta,
+    }
+    listed = (status == Status.TRADING) | (status == Status.SUSPENDED)
+    result = {
+        "op": op,
+        "trade_dates": {"first": str(days[0]), "last": str(days[-1]), "count": int(days.size)},
+        "rows_written": int(status.size),
+        "n_listed": int(listed[-1].sum()),
+        "n_trading": int((status == Status.TRADING).sum()),
+        "n_suspended": int((status == Status.SUSPENDED).sum()),
+        "n_new_listings": n_new,
+        "minute_bars": minute_bars,
+        "checksums": sums,
+        "validation": {"checks": "check_bars", "warnings": warnings[:100]},
+    }
+    tx.commit(meta, result)
     return UpdateResult(
         tx.update_id,
         op,
@@ -421,47 +440,35 @@ def update_store(
     )
 
 
+def _skip(tx: StoreTransaction, message: str) -> UpdateResult:
+    tx.skip(message)
+    return UpdateResult(tx.update_id, "noop", tx.parent, 0, None, None, message=message)
+
+
 def _options(source: DataSource) -> dict[str, Any]:
     options = getattr(source, "options", None)
     return dict(options()) if callable(options) else {}
-
-
-def _noop(root: Path, details: dict[str, Any], message: str) -> UpdateResult:
-    import uuid
-
-    update_id = uuid.uuid4().hex
-    audit.append_event(
-        root,
-        {
-            "event": "skipped",
-            "update_id": update_id,
-            "op": "noop",
-            "at": audit.now_iso(),
-            "note": message,
-            **details,
-        },
-    )
-    return UpdateResult(update_id, "noop", current_generation(root), 0, None, None, message=message)
 
 
 def build_demo_store(
     root: Path | str,
     *,
     n_symbols: int = 3000,
-    days: int = 2150,
+    days: int | None = None,
     seed: int = 42,
     start: Any = None,
     minute_symbols: int = 50,
     minute_days: int = 20,
     progress: Progress | None = None,
 ) -> UpdateResult:
-    """Build a demo store: ``days`` trading days of the seeded demo market.
+    """Build a demo store: ``days`` trading days of the seeded demo market from its start
+    (default: every day up to the latest published one).
 
     Examples
     --------
     >>> build_demo_store("var/store", n_symbols=200, days=250)  # doctest: +SKIP
     """
-    if not isinstance(days, int) or days < 1:
+    if days is not None and (not isinstance(days, int) or days < 1):
         raise ConfigError(f"days must be a positive integer, got {days!r}")
     root = Path(root)
     if is_store(root):
@@ -472,6 +479,13 @@ def build_demo_store(
         minute_symbols=minute_symbols,
         **({"start": start} if start is not None else {}),
     )
+    if days is None:
+        latest = min(default_end(), source.calendar.last)
+        if not source.calendar.is_trading_day(latest):
+            latest = source.calendar.previous_trading_day(latest)
+        days = source.calendar.index_of(latest) - source.start_pos + 1
+        if days < 1:
+            raise ConfigError(f"demo start {source.start} is after the latest day {latest}")
     end = source.calendar.offset(source.start, days - 1)
     minute_from = (
         source.calendar.offset(end, -(min(minute_days, days) - 1)) if minute_days else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import warnings
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -217,16 +218,9 @@ def default_calendar() -> TradingCalendar:
     """The XSHG calendar from ``exchange_calendars``, 1991 to its last published year."""
     import exchange_calendars as xcals  # heavy import, only when needed
 
-    end_year = max(
-        year for year in range(dt.date.today().year + 2, 2020, -1) if _xshg_has(xcals, year)
-    )
-    calendar = xcals.get_calendar("XSHG", start="1991-01-02", end=f"{end_year}-12-31")
+    with warnings.catch_warnings():
+        # exchange_calendars itself trips a pandas deprecation while building sessions.
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        calendar = xcals.get_calendar("XSHG", start="1991-01-02")
     return TradingCalendar(calendar.sessions, "XSHG")
-
-
-def _xshg_has(xcals: Any, year: int) -> bool:
-    try:
-        xcals.get_calendar("XSHG", start=f"{year}-01-01", end=f"{year}-12-31")
-    except ValueError:
-        return False
-    return True

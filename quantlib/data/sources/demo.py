@@ -198,7 +198,7 @@ class DemoSource(DataSource):
             names=np.append(names, "沪深300(模拟)"),
             kinds=np.append(np.full(n, "stock", dtype=object), "index"),
             boards=np.append(boards, ""),
-            list_pos=np.append(list_pos, start_pos).astype(np.int64),
+            list_pos=np.append(list_pos, start_pos - 1).astype(np.int64),
             delist_pos=np.append(delist_pos, self._NEVER),
             beta=np.append(rng.uniform(0.6, 1.4, n), 1.0),
             vol=np.append(rng.uniform(0.010, 0.028, n), 0.0),
@@ -220,7 +220,7 @@ class DemoSource(DataSource):
     def _date_at(self, pos: np.ndarray) -> np.ndarray:
         days = self.calendar.days
         inside = (pos >= 0) & (pos < days.size)
-        out = np.full(pos.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+        out = np.full(pos.shape, np.datetime64("NaT", "D"), dtype="datetime64[D]")
         out[inside] = days[pos[inside]]
         return out
 
@@ -420,7 +420,9 @@ class DemoSource(DataSource):
             )
             up, down = up[0], down[0]
             trading = listed & ~suspended
-            ret = u.beta * market + u.vol * z[0]
+            # a slow pull towards each stock's own price level keeps prices realistic
+            pull = 0.004 * np.log(u.price0 / np.where(np.isfinite(close_prev), close_prev, u.price0))
+            ret = u.beta * market + u.vol * z[0] + np.where(stock, pull, 0.0)
             ret = np.where(ipo, np.where(np.isfinite(up), 0.6, 0.2 + 1.2 * u_event[2]), ret)
             close = preclose * np.exp(ret)
             opening = preclose * np.exp(0.35 * ret + 0.4 * u.vol * z[1])
