@@ -17,8 +17,9 @@ RECENT_START = "2025-06-03"
 def demo_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A read-only demo store (150 stocks, 300 days from 2025-06-03, minute bars)."""
     root = tmp_path_factory.mktemp("template") / "store"
-    build_demo_store(root, n_symbols=150, days=300, seed=7, start=RECENT_START,
-                     minute_symbols=8, minute_days=5)
+    build_demo_store(
+        root, n_symbols=150, days=300, seed=7, start=RECENT_START, minute_symbols=8, minute_days=5
+    )
     return root
 
 

@@ -10,5 +10,11 @@ from quantlib.data.check import check_store
 from quantlib.data.store import DataStore, open_store
 from quantlib.data.update import UpdateResult, build_demo_store, update_store
 
-__all__ = ["DataStore", "UpdateResult", "build_demo_store", "check_store", "open_store",
-           "update_store"]
+__all__ = [
+    "DataStore",
+    "UpdateResult",
+    "build_demo_store",
+    "check_store",
+    "open_store",
+    "update_store",
+]

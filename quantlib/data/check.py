@@ -90,8 +90,8 @@ def _read_block(
     block: dict[str, np.ndarray] = {}
     for name in names:
         try:
-            block[name] = np.asarray(store._daily[name].isel(time=slice(lo, hi)).values)
-        except (ValueError, RuntimeError, OSError, KeyError, TypeError) as error:
+            block[name] = store._read_rows(name, lo, hi)
+        except CorruptStoreError as error:
             day_range = f"{store.trading_days()[lo].date()}..{store.trading_days()[hi - 1].date()}"
             findings.append(
                 Finding(

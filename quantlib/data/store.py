@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import xarray as xr
+import zarr
 
 from quantlib.core.dates import check_range, to_date
 from quantlib.core.errors import (
@@ -28,10 +29,12 @@ from quantlib.core.errors import (
 )
 from quantlib.data import audit
 from quantlib.data.generations import current_generation, generation_meta, require_store
+from quantlib.data.history import HISTORY_STORE, read_history
 from quantlib.data.layout import (
     CALENDAR_TABLE,
     DAILY_FIELDS,
     DAILY_STORE,
+    DAY_EPOCH,
     DERIVED_DAILY_FIELDS,
     GENERATIONS_DIR,
     INSTRUMENTS_TABLE,
@@ -39,11 +42,16 @@ from quantlib.data.layout import (
     ST_TABLE,
     Status,
 )
-from quantlib.data.writer import minute_year_path
+from quantlib.data.writer import array, minute_year_path
 from quantlib.market.calendar import TradingCalendar
 from quantlib.market.symbols import SecurityKind, normalize_symbol
 
 Adjust = Literal["forward", "backward"] | None
+
+DAY_ZERO = np.datetime64(DAY_EPOCH, "D")
+
+#: Requests for at most this many symbols read the symbol-major history replica.
+NARROW_READ = 64
 
 DEFAULT_FIELDS = ("open", "high", "low", "close", "volume", "amount")
 _ADJUST_NAMES: dict[str | None, Adjust] = {
@@ -104,25 +112,34 @@ class DataStore:
         path = self.root / GENERATIONS_DIR / name
         try:
             meta = generation_meta(path)
-            daily = xr.open_dataset(
-                path / DAILY_STORE, engine="zarr", chunks=None, cache=False, consolidated=False
-            )
-            instruments = pd.read_parquet(path / INSTRUMENTS_TABLE)
-            st = pd.read_parquet(path / ST_TABLE)
-            calendar = TradingCalendar(pd.read_parquet(path / CALENDAR_TABLE)["date"])
-        except _READ_ERRORS as error:
+            group = zarr.open_group(path / DAILY_STORE, mode="r", zarr_format=3)
+            days = DAY_ZERO + np.asarray(array(group, "time")[:]).astype("timedelta64[D]")
+            symbols = np.asarray(array(group, "symbol")[:], dtype=object)
+        except (*_READ_ERRORS, zarr.errors.BaseZarrError) as error:
             raise CorruptStoreError(
                 f"store {self.root} generation {name} is unreadable: {error}; "
                 "run `quantlib data check`"
             ) from error
         self.generation, self.path, self.meta = name, path, meta
-        self._daily = daily
-        self._days = daily.indexes["time"].to_numpy().astype("datetime64[D]")
-        self._symbols = pd.Index(daily.indexes["symbol"].astype(object))
-        self._instruments = instruments
-        self._st = st
-        self._calendar = calendar
+        self._daily_group = group
+        self._days = days.astype("datetime64[D]")
+        self._times = self._days.astype("datetime64[ns]")
+        self._symbols = pd.Index(symbols)
+        self._has_history = (path / HISTORY_STORE).is_dir()
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._calendar: TradingCalendar | None = None
         self._minute: dict[int, xr.Dataset] = {}
+
+    def _table(self, name: str) -> pd.DataFrame:
+        """A Parquet table of this generation, read once."""
+        if name not in self._tables:
+            try:
+                self._tables[name] = pd.read_parquet(self.path / name)
+            except _READ_ERRORS as error:
+                raise CorruptStoreError(
+                    f"{self.path / name} is unreadable: {error}; run `quantlib data check`"
+                ) from error
+        return self._tables[name]
 
     @property
     def snapshot(self) -> str:
@@ -132,6 +149,8 @@ class DataStore:
     @property
     def calendar(self) -> TradingCalendar:
         """The trading calendar the store was built with."""
+        if self._calendar is None:
+            self._calendar = TradingCalendar(self._table(CALENDAR_TABLE)["date"])
         return self._calendar
 
     @property
@@ -159,7 +178,7 @@ class DataStore:
         self, as_of: Any = None, kind: str | None = None, board: str | None = None
     ) -> pd.DataFrame:
         """The instrument master; with ``as_of``, only what was listed on that day."""
-        frame = self._instruments.copy()
+        frame = self._table(INSTRUMENTS_TABLE).copy()
         if as_of is not None:
             day = np.datetime64(to_date(as_of, name="as_of"), "s")
             listed = frame["list_date"].to_numpy() <= day
@@ -175,7 +194,7 @@ class DataStore:
 
     def st_intervals(self) -> pd.DataFrame:
         """Periods under special treatment (``symbol, start, end, label``)."""
-        return self._st.copy()
+        return self._table(ST_TABLE).copy()
 
     # -- validation helpers -------------------------------------------------------------
     def _columns(self, symbols: str | Iterable[str] | None) -> tuple[np.ndarray, list[str]]:
@@ -199,10 +218,11 @@ class DataStore:
         last = to_date(end, name="end") if end is not None else self.end
         check_range(first, last)
         for name, day in (("start", first), ("end", last)):
-            if not self._calendar.first <= day <= self._calendar.last:
+            inside_store = self.start <= day <= self.end
+            if not inside_store and not self.calendar.first <= day <= self.calendar.last:
                 raise DateError(
                     f"{name} {day} is outside the trading calendar "
-                    f"({self._calendar.first} .. {self._calendar.last})"
+                    f"({self.calendar.first} .. {self.calendar.last})"
                 )
         if first > self.end or last < self.start:
             raise DateError(
@@ -306,10 +326,14 @@ class DataStore:
         if mode is not None and any(DAILY_FIELDS[n].price for n in stored):
             needs.add("adj_factor")
         order = np.argsort(columns, kind="stable")
-        base = self._lazy_daily() if lazy else self._daily
-        subset = base[sorted(needs)].isel(time=slice(lo, hi), symbol=columns[order])
-        if not lazy:
-            subset = self._load(subset)
+        if lazy:
+            subset = self._lazy_daily()[sorted(needs)].isel(
+                time=slice(lo, hi), symbol=columns[order]
+            )
+        elif self._has_history and len(columns) <= NARROW_READ:
+            subset = self._read_narrow(sorted(needs), columns[order], lo, hi)
+        else:
+            subset = self._read_wide(sorted(needs), columns[order], lo, hi)
         if not np.array_equal(order, np.arange(len(order))):
             subset = subset.isel(symbol=np.argsort(order, kind="stable"))
         if mode is not None:
@@ -336,6 +360,41 @@ class DataStore:
             return self._to_frame(out, subset["status"])
         return out
 
+    def _read_narrow(self, names: list[str], columns: np.ndarray, lo: int, hi: int) -> xr.Dataset:
+        """Few symbols: read the symbol-major replica instead of whole day x 500 chunks."""
+        try:
+            arrays = read_history(self.path, columns, names, lo, hi)
+        except _READ_ERRORS as error:
+            raise CorruptStoreError(
+                f"cannot read the history replica of {self.root} ({self.generation}): "
+                f"{type(error).__name__}: {error}; run `quantlib data check`"
+            ) from error
+        coords = {"time": self._times[lo:hi], "symbol": self._symbols[columns].to_numpy()}
+        return xr.Dataset({n: (("time", "symbol"), a) for n, a in arrays.items()}, coords=coords)
+
+    def _read_rows(
+        self, name: str, lo: int, hi: int, columns: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rows ``lo:hi`` of one daily field straight from zarr (all symbols if None)."""
+        if self._daily_group is None:
+            self._daily_group = zarr.open_group(self.path / DAILY_STORE, mode="r", zarr_format=3)
+        selection: tuple[slice, slice | np.ndarray] = (slice(lo, hi), slice(None))
+        if columns is not None and len(columns) < len(self._symbols):
+            selection = (slice(lo, hi), np.asarray(columns))
+        try:
+            return np.asarray(array(self._daily_group, name).get_orthogonal_selection(selection))
+        except _READ_ERRORS as error:
+            raise CorruptStoreError(
+                f"cannot read {name!r} from {self.root} ({self.generation}): "
+                f"{type(error).__name__}: {error}; run `quantlib data check`"
+            ) from error
+
+    def _read_wide(self, names: list[str], columns: np.ndarray, lo: int, hi: int) -> xr.Dataset:
+        """Many symbols: read the day x symbol chunks of the main arrays."""
+        arrays = {n: (("time", "symbol"), self._read_rows(n, lo, hi, columns)) for n in names}
+        coords = {"time": self._times[lo:hi], "symbol": self._symbols[columns].to_numpy()}
+        return xr.Dataset(arrays, coords=coords)
+
     def _lazy_daily(self) -> xr.Dataset:
         return xr.open_zarr(
             self.path / DAILY_STORE, consolidated=False, chunks={"time": 1000, "symbol": -1}
@@ -361,18 +420,14 @@ class DataStore:
     def _factor_at(self, row: int, columns: np.ndarray) -> np.ndarray:
         """Each symbol's latest known factor on or before calendar row ``row``."""
         start = max(0, row - 249)
-        block = np.asarray(
-            self._daily["adj_factor"].isel(time=slice(start, row + 1), symbol=columns).values
-        )
+        block = self._read_rows("adj_factor", start, row + 1, columns)
         while True:
             seen = np.isfinite(block)
             last = np.where(seen, np.arange(block.shape[0])[:, None], -1).max(axis=0)
             if (last >= 0).all() or start == 0:
                 break
             start = max(0, start - 1000)
-            block = np.asarray(
-                self._daily["adj_factor"].isel(time=slice(start, row + 1), symbol=columns).values
-            )
+            block = self._read_rows("adj_factor", start, row + 1, columns)
         values = np.where(last >= 0, block[np.maximum(last, 0), np.arange(block.shape[1])], 1.0)
         return values
 
@@ -412,7 +467,7 @@ class DataStore:
         listed_only: bool = True,
     ) -> pd.DataFrame:
         """All (or some) symbols on one trading day, one row per symbol."""
-        day = self._calendar.require_trading_day(date)
+        day = self.calendar.require_trading_day(date)
         names = self._fields(fields, [*DAILY_FIELDS, *DERIVED_DAILY_FIELDS])
         data = self.bars(
             symbols,
@@ -530,9 +585,7 @@ class DataStore:
         dates = times.astype("datetime64[D]")
         lo, hi = self._row_range(str(dates[0]), str(dates[-1]))
         columns, _ = self._columns(symbols)
-        factor = np.asarray(
-            self._daily["adj_factor"].isel(time=slice(lo, hi), symbol=columns).values
-        )
+        factor = self._read_rows("adj_factor", lo, hi, columns)
         if mode == "forward":
             ref_row = hi - 1 if as_of is None else self._row_range(as_of, as_of)[1] - 1
             factor = factor / self._factor_at(ref_row, columns)[None, :]
@@ -542,7 +595,7 @@ class DataStore:
     # -- description --------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         """What the store holds, for people and scripts."""
-        instruments = self._instruments
+        instruments = self._table(INSTRUMENTS_TABLE)
         size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
         last = [u for u in audit.updates(self.root) if u.get("status") == "committed"]
         minute = self.meta.get("minute") or {}
@@ -563,7 +616,7 @@ class DataStore:
                 .value_counts()
                 .to_dict(),
                 "delisted": int(instruments["delist_date"].notna().sum()),
-                "st_intervals": len(self._st),
+                "st_intervals": len(self._table(ST_TABLE)),
             },
             "minute": {
                 "symbols": len(minute.get("symbols", [])),
@@ -571,7 +624,7 @@ class DataStore:
                 "end": minute.get("end"),
                 "years": self.minute_years(),
             },
-            "calendar": {"first": str(self._calendar.first), "last": str(self._calendar.last)},
+            "calendar": {"first": str(self.calendar.first), "last": str(self.calendar.last)},
             "size_mb": round(size / 2**20, 1),
             "last_update": last[-1].get("committed_at") if last else None,
         }

@@ -39,6 +39,7 @@ from quantlib.data.generations import (
     is_store,
     require_store,
 )
+from quantlib.data.history import verify_history, write_history
 from quantlib.data.layout import (
     CALENDAR_TABLE,
     DAILY_STORE,
@@ -386,7 +387,9 @@ def _apply(
             minute_list = src.minute_symbol_list().tolist()
     step("write", 0.6)
     sums = write_daily(tx.path, panel)
-    verify_daily(tx.path, panel, sums)
+    total_days = verify_daily(tx.path, panel, sums)
+    write_history(tx.path, panel)
+    verify_history(tx.path, panel, sums, total_days)
     sums.update(write_tables(tx.path, instruments, st_intervals, calendar.days))
     minute_bars = 0
     minute_meta = dict(state.meta.get("minute", {}))

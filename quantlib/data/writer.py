@@ -163,8 +163,8 @@ def write_daily(generation: Path, panel: Panel) -> dict[str, str]:
     return sums
 
 
-def verify_daily(generation: Path, panel: Panel, sums: dict[str, str]) -> None:
-    """Read back the days just written and compare checksums."""
+def verify_daily(generation: Path, panel: Panel, sums: dict[str, str]) -> int:
+    """Read back the days just written and compare checksums; returns the stored day count."""
     group = zarr.open_group(generation / DAILY_STORE, mode="r", zarr_format=3)
     total = array(group, "time").shape[0]
     first = total - len(panel.days)
@@ -174,6 +174,7 @@ def verify_daily(generation: Path, panel: Panel, sums: dict[str, str]) -> None:
             raise CorruptStoreError(
                 f"read-back of daily field {name!r} does not match what was written"
             )
+    return int(total)
 
 
 def minute_year_path(generation: Path, year: int) -> Path:

@@ -60,7 +60,10 @@ def _phase_table(exchange: Exchange, date: dt.date) -> list[tuple[dt.time, dt.ti
 
 
 def _as_day_array(days: Iterable[Any]) -> np.ndarray:
-    values = pd.to_datetime(pd.Index(list(days))).values.astype("datetime64[D]")
+    if isinstance(days, np.ndarray | pd.Series | pd.Index) and days.dtype.kind == "M":
+        values = np.asarray(days).astype("datetime64[D]")
+    else:
+        values = pd.to_datetime(pd.Index(list(days))).to_numpy().astype("datetime64[D]")
     return np.unique(values)
 
 

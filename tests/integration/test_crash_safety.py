@@ -44,8 +44,9 @@ DYING_WRITER = textwrap.dedent(
 
 def _run_child(code: str, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 @pytest.mark.parametrize("die_at", [1, 7, 40, 90])
@@ -62,8 +63,9 @@ def test_writer_killed_mid_write_leaves_the_store_unchanged(demo_store, die_at):
     kept = {k: v for k, v in snapshot_files(demo_store).items() if k in before_files}
     assert kept == before_files
     reader = open_store(demo_store)
-    assert np.array_equal(reader.bars(fields=["close"])["close"].values, before_close,
-                          equal_nan=True)
+    assert np.array_equal(
+        reader.bars(fields=["close"])["close"].values, before_close, equal_nan=True
+    )
 
     result = update_store(demo_store, "demo", end=end)  # the next writer cleans up and succeeds
     assert result.days_added == 10
@@ -76,7 +78,10 @@ def test_writer_killed_mid_write_leaves_the_store_unchanged(demo_store, die_at):
 def test_sigkill_at_any_moment_leaves_either_the_old_or_the_new_store(demo_store):
     store = open_store(demo_store)
     old_end = store.end
-    code = "import sys; from quantlib.data import update_store; update_store(sys.argv[1], 'demo', end=sys.argv[2])"
+    code = (
+        "import sys; from quantlib.data import update_store; "
+        "update_store(sys.argv[1], 'demo', end=sys.argv[2])"
+    )
     target = store.calendar.offset(old_end, 40)
     for delay in (0.3, 0.9, 1.6, 2.5):
         child = _run_child(code, str(demo_store), str(target))

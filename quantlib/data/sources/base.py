@@ -51,6 +51,7 @@ DAILY_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "preclose", "
 FACTOR_COLUMNS = ("date", "symbol", "adj_factor")
 MINUTE_COLUMNS = ("time", "symbol", "open", "high", "low", "close", "volume", "amount")
 
+
 class DataSource(abc.ABC):
     """A market-data vendor seen through canonical frames.
 

@@ -421,7 +421,8 @@ class DemoSource(DataSource):
             up, down = up[0], down[0]
             trading = listed & ~suspended
             # a slow pull towards each stock's own price level keeps prices realistic
-            pull = 0.004 * np.log(u.price0 / np.where(np.isfinite(close_prev), close_prev, u.price0))
+            known = np.where(np.isfinite(close_prev), close_prev, u.price0)
+            pull = 0.004 * np.log(u.price0 / known)
             ret = u.beta * market + u.vol * z[0] + np.where(stock, pull, 0.0)
             ret = np.where(ipo, np.where(np.isfinite(up), 0.6, 0.2 + 1.2 * u_event[2]), ret)
             close = preclose * np.exp(ret)

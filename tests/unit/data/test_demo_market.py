@@ -23,10 +23,17 @@ def panel(market):
 
 
 def test_same_seed_gives_the_same_market_and_another_seed_does_not():
-    a, b, c = DemoSource(seed=1, n_symbols=50), DemoSource(seed=1, n_symbols=50), DemoSource(seed=2, n_symbols=50)
+    a, b, c = (
+        DemoSource(seed=1, n_symbols=50),
+        DemoSource(seed=1, n_symbols=50),
+        DemoSource(seed=2, n_symbols=50),
+    )
     days = a.trading_days(a.start, a.calendar.offset(a.start, 30))
-    assert np.array_equal(a.daily_panel(days, a.universe.symbols).fields["close"],
-                          b.daily_panel(days, b.universe.symbols).fields["close"], equal_nan=True)
+    assert np.array_equal(
+        a.daily_panel(days, a.universe.symbols).fields["close"],
+        b.daily_panel(days, b.universe.symbols).fields["close"],
+        equal_nan=True,
+    )
     assert not np.array_equal(a.universe.symbols, c.universe.symbols)
 
 
@@ -51,10 +58,14 @@ def test_every_board_and_the_index_are_present(market):
 def test_prices_stay_inside_each_days_limit_band(market, panel):
     f = panel.fields
     u = market.universe
-    st = ((u.st_start[None, :] <= market.start_pos + np.arange(len(panel.days))[:, None])
-          & (market.start_pos + np.arange(len(panel.days))[:, None] <= u.st_end[None, :]))
-    rules = listing_rules(u.boards, np.where(u.list_pos < 0, market.calendar.days[0],
-                                             market._date_at(u.list_pos)), market.calendar)
+    st = (u.st_start[None, :] <= market.start_pos + np.arange(len(panel.days))[:, None]) & (
+        market.start_pos + np.arange(len(panel.days))[:, None] <= u.st_end[None, :]
+    )
+    rules = listing_rules(
+        u.boards,
+        np.where(u.list_pos < 0, market.calendar.days[0], market._date_at(u.list_pos)),
+        market.calendar,
+    )
     up, down = limit_bands(f["preclose"], st.astype(np.int8), panel.days, rules, market.calendar)
     traded = np.isfinite(f["close"]) & np.isfinite(up)
     assert (f["high"][traded] <= up[traded] + 1e-9).all()
@@ -100,7 +111,9 @@ def test_ipo_days_have_no_limit_and_jump(market, panel):
     row = u.list_pos - market.start_pos
     fresh = np.flatnonzero((row > 0) & (row < len(panel.days)) & (u.boards == Board.STAR.value))
     assert fresh.size > 3
-    first_day = panel.fields["close"][row[fresh], fresh] / panel.fields["preclose"][row[fresh], fresh]
+    first_day = (
+        panel.fields["close"][row[fresh], fresh] / panel.fields["preclose"][row[fresh], fresh]
+    )
     assert (first_day > 1.2).mean() > 0.8  # STAR IPOs trade far above the issue price
 
 

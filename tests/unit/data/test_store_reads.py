@@ -49,8 +49,9 @@ def test_symbols_in_any_vendor_form_and_order_are_accepted(store):
     data = store.bars([other, f"{stock[:6]}.XSHG"], "2025-07-01", "2025-07-03", "close")
     assert list(data.symbol.values) == [other, stock]
     direct = store.bars([stock], "2025-07-01", "2025-07-03", "close")
-    assert np.array_equal(data["close"].sel(symbol=stock), direct["close"].sel(symbol=stock),
-                          equal_nan=True)
+    assert np.array_equal(
+        data["close"].sel(symbol=stock), direct["close"].sel(symbol=stock), equal_nan=True
+    )
 
 
 def test_backward_adjustment_multiplies_by_the_factor(store):
@@ -122,7 +123,9 @@ def test_minute_bars_decode_to_yuan_and_match_the_daily_bar(store):
     assert np.array_equal(minute.volume.values.sum(axis=0)[traded], daily.volume.values[0][traded])
     hfq = store.bars(symbols, day, day, freq="1m", fields=["close"], adjust="hfq")
     factor = store.bars(symbols, day, day, ["adj_factor"]).adj_factor.values[0]
-    assert np.allclose(hfq["close"].values[-1][traded], minute["close"].values[-1][traded] * factor[traded])
+    assert np.allclose(
+        hfq["close"].values[-1][traded], minute["close"].values[-1][traded] * factor[traded]
+    )
     frame = store.bars(symbols, day, day, freq="1m", as_pandas=True)
     assert str(frame.index.get_level_values("time").tz) == "Asia/Shanghai"
 

@@ -36,7 +36,9 @@ def snapshot_files(root: Path) -> dict[str, tuple[int, str]]:
     for path in sorted((root / GENERATIONS_DIR).rglob("*")):
         if path.is_file():
             result[str(path.relative_to(root))] = (
-                path.stat().st_ino, hashlib.sha256(path.read_bytes()).hexdigest())
+                path.stat().st_ino,
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
     return result
 
 
@@ -49,8 +51,13 @@ class FrameSource(DataSource):
 
     name = "frames"
 
-    def __init__(self, demo: DemoSource, drop_preclose: bool = False,
-                 fail: type[Exception] | None = None, corrupt: bool = False) -> None:
+    def __init__(
+        self,
+        demo: DemoSource,
+        drop_preclose: bool = False,
+        fail: type[Exception] | None = None,
+        corrupt: bool = False,
+    ) -> None:
         self.demo, self.drop_preclose, self.fail, self.corrupt = demo, drop_preclose, fail, corrupt
 
     def trading_days(self, start: dt.date, end: dt.date) -> np.ndarray:
@@ -62,8 +69,9 @@ class FrameSource(DataSource):
     def st_intervals(self) -> pd.DataFrame:
         return self.demo.st_intervals()
 
-    def daily_bars(self, start: dt.date, end: dt.date,
-                   symbols: Sequence[str] | None = None) -> pd.DataFrame:
+    def daily_bars(
+        self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         if self.fail is EmptyResponseError:
             raise EmptyResponseError(f"frames.daily_bars {start}..{end} returned no rows")
         if self.fail is not None:
@@ -75,8 +83,9 @@ class FrameSource(DataSource):
             bars.loc[bars.index[:3], "high"] = bars.loc[bars.index[:3], "low"] - 1
         return bars
 
-    def adj_factors(self, start: dt.date, end: dt.date,
-                    symbols: Sequence[str] | None = None) -> pd.DataFrame:
+    def adj_factors(
+        self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         return self.demo.adj_factors(start, end, symbols)
 
 
@@ -88,8 +97,9 @@ def test_update_by_name_continues_the_recorded_demo_market(demo_store, tmp_path)
     after = open_store(demo_store)
     assert after.end == end
     fresh = tmp_path / "fresh"
-    build_demo_store(fresh, n_symbols=150, days=315, seed=7, start="2025-06-03",
-                     minute_symbols=8, minute_days=20)
+    build_demo_store(
+        fresh, n_symbols=150, days=315, seed=7, start="2025-06-03", minute_symbols=8, minute_days=20
+    )
     full = open_store(fresh)
     assert full.symbols[: len(before.symbols)] == before.symbols
     common = [s for s in after.symbols if s in set(full.symbols)]
@@ -102,8 +112,11 @@ def test_update_by_name_continues_the_recorded_demo_market(demo_store, tmp_path)
 
 def test_new_listings_are_appended_after_the_stored_symbols(demo_store):
     before = open_store(demo_store).symbols
-    update_store(demo_store, "demo", end=open_store(demo_store).calendar.offset(
-        open_store(demo_store).end, 60))
+    update_store(
+        demo_store,
+        "demo",
+        end=open_store(demo_store).calendar.offset(open_store(demo_store).end, 60),
+    )
     after = open_store(demo_store).symbols
     assert after[: len(before)] == before
     assert len(after) > len(before)
@@ -138,8 +151,12 @@ def test_up_to_date_store_records_a_skipped_update(demo_store):
 def test_start_after_the_next_missing_day_would_leave_a_gap(demo_store):
     store = open_store(demo_store)
     with pytest.raises(DataValidationError, match="gap"):
-        update_store(demo_store, "demo", start=store.calendar.offset(store.end, 5),
-                     end=store.calendar.offset(store.end, 9))
+        update_store(
+            demo_store,
+            "demo",
+            start=store.calendar.offset(store.end, 5),
+            end=store.calendar.offset(store.end, 9),
+        )
 
 
 @pytest.mark.parametrize(
@@ -150,8 +167,9 @@ def test_start_after_the_next_missing_day_would_leave_a_gap(demo_store):
         ({"corrupt": True}, DataValidationError, "ohlc_inconsistent"),
     ],
 )
-def test_a_failed_update_leaves_the_store_exactly_as_it_was(demo_store, source_kwargs, error,
-                                                            fragment):
+def test_a_failed_update_leaves_the_store_exactly_as_it_was(
+    demo_store, source_kwargs, error, fragment
+):
     before_files = snapshot_files(demo_store)
     before_current = current_generation(demo_store)
     store = open_store(demo_store)
@@ -166,8 +184,11 @@ def test_a_failed_update_leaves_the_store_exactly_as_it_was(demo_store, source_k
 
 def test_an_update_never_modifies_the_previous_generation(demo_store):
     before_files = snapshot_files(demo_store)
-    update_store(demo_store, "demo", end=open_store(demo_store).calendar.offset(
-        open_store(demo_store).end, 5))
+    update_store(
+        demo_store,
+        "demo",
+        end=open_store(demo_store).calendar.offset(open_store(demo_store).end, 5),
+    )
     after_files = snapshot_files(demo_store)
     for name, identity in before_files.items():
         assert after_files[name] == identity
@@ -187,8 +208,11 @@ def test_a_second_writer_is_refused_while_the_lock_is_held(demo_store):
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         with pytest.raises(StoreLockedError, match="another process"):
-            update_store(demo_store, "demo", end=open_store(demo_store).calendar.offset(
-                open_store(demo_store).end, 1))
+            update_store(
+                demo_store,
+                "demo",
+                end=open_store(demo_store).calendar.offset(open_store(demo_store).end, 1),
+            )
     finally:
         os.close(fd)
 
@@ -217,8 +241,11 @@ def test_unknown_source_and_bad_paths_are_refused(demo_store, tmp_path):
 
 def test_a_corrupt_chunk_is_reported_not_crashed_on(demo_store):
     generation = demo_store / GENERATIONS_DIR / current_generation(demo_store)
-    chunk = next(p for p in (generation / "daily.zarr" / "close").rglob("*") if p.is_file()
-                 and p.name != "zarr.json")
+    chunk = next(
+        p
+        for p in (generation / "daily.zarr" / "close").rglob("*")
+        if p.is_file() and p.name != "zarr.json"
+    )
     chunk.unlink()  # hard-linked: replace, never edit, the shared file
     chunk.write_bytes(b"\x00garbage" * 10)
     store = open_store(demo_store)
@@ -244,6 +271,7 @@ def test_bars_after_an_update_are_what_the_source_sent(demo_store):
     new = fresh.bars(start=store.calendar.offset(store.end, 1), end=end, fields=["close"])
     assert isinstance(new, xr.Dataset)
     demo = demo_of(demo_store)
-    panel = demo.daily_panel(new["time"].values.astype("datetime64[D]"),
-                             np.asarray(fresh.symbols, dtype=object))
+    panel = demo.daily_panel(
+        new["time"].values.astype("datetime64[D]"), np.asarray(fresh.symbols, dtype=object)
+    )
     assert np.array_equal(new["close"].values, panel.fields["close"], equal_nan=True)

@@ -155,8 +155,13 @@ def test_sell_rules_allow_odd_lots_only_as_a_whole_remainder(board, quantity, se
 
 @pytest.mark.parametrize(
     ("board", "wanted", "rounded"),
-    [(Board.MAIN, 1234.5, 1200), (Board.MAIN, 99, 0), (Board.STAR, 199.9, 0),
-     (Board.STAR, 250.7, 250), (Board.BSE, 100.2, 100)],
+    [
+        (Board.MAIN, 1234.5, 1200),
+        (Board.MAIN, 99, 0),
+        (Board.STAR, 199.9, 0),
+        (Board.STAR, 250.7, 250),
+        (Board.BSE, 100.2, 100),
+    ],
 )
 def test_buy_quantities_round_down_onto_the_lot_grid(board, wanted, rounded):
     assert round_buy_quantity(board, wanted) == rounded

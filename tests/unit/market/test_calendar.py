@@ -71,8 +71,12 @@ def test_holiday_and_naive_moments(cal):
 def test_a_day_has_240_minute_bars_labelled_by_their_end(cal):
     ends = cal.minute_bar_ends("2024-03-01")
     assert len(ends) == 240
-    assert [t.strftime("%H:%M") for t in ends[[0, 119, 120, 239]]] == ["09:31", "11:30", "13:01",
-                                                                       "15:00"]
+    assert [t.strftime("%H:%M") for t in ends[[0, 119, 120, 239]]] == [
+        "09:31",
+        "11:30",
+        "13:01",
+        "15:00",
+    ]
     assert str(ends.tz) == "Asia/Shanghai"
 
 

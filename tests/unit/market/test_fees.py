@@ -13,7 +13,9 @@ from quantlib.model.enums import Side
 BEFORE, AFTER = dt.date(2023, 8, 25), dt.date(2023, 8, 28)
 
 
-@pytest.mark.parametrize(("date", "stamp"), [(BEFORE, Decimal("100.00")), (AFTER, Decimal("50.00"))])
+@pytest.mark.parametrize(
+    ("date", "stamp"), [(BEFORE, Decimal("100.00")), (AFTER, Decimal("50.00"))]
+)
 def test_stamp_duty_halved_on_2023_08_28_and_sell_only(date, stamp):
     fees = FeeSchedule()
     assert fees.compute(Side.SELL, Decimal("100000"), Exchange.SH, date).stamp_duty == stamp
@@ -30,7 +32,9 @@ def test_minimum_commission_applies_per_order():
 
 def test_waived_minimum_commission_charges_the_rate_only():
     fees = FeeSchedule(FeeConfig(min_commission=Decimal(0)))
-    assert fees.compute(Side.BUY, Decimal("10000"), Exchange.SZ, AFTER).commission == Decimal("2.50")
+    assert fees.compute(Side.BUY, Decimal("10000"), Exchange.SZ, AFTER).commission == Decimal(
+        "2.50"
+    )
 
 
 @pytest.mark.parametrize(
