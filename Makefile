@@ -6,8 +6,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STORE ?= var/store
-DEMO_SYMBOLS ?= 800
-DEMO_DAYS ?= 1000
+# e.g. make up DEMO_ARGS="--symbols 500 --days 250"
+DEMO_ARGS ?=
 
 # A Python >= 3.12 (zarr >= 3.2 needs it): python3.12/3.13 on PATH, a pyenv version,
 # or Debian/Ubuntu's python3.12 package installed on demand.
@@ -22,7 +22,10 @@ if command -v apt-get >/dev/null 2>&1; then \
 echo "no Python >= 3.12 found; install python3.12 and retry" >&2; exit 1
 endef
 
-.PHONY: help up test lint typecheck venv clean-venv
+# Debian/Ubuntu packages the platform needs: CJK fonts so charts and reports render Chinese.
+SYSTEM_PACKAGES := fonts-noto-cjk fontconfig
+
+.PHONY: help up test lint typecheck venv system-deps clean-venv
 help:
 	@echo "make up    - install, build the demo store in $(STORE) if missing, and show it"
 	@echo "make test  - install with test tools and run lint, type checks and the tests"
@@ -37,9 +40,18 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
-up: venv
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: install these Debian/Ubuntu packages for full function:$$missing"; fi; \
+	fi
+
+up: venv system-deps
 	@if [ ! -f "$(STORE)/quantlib-store.json" ]; then \
-	  $(BIN)/quantlib data demo --store $(STORE) --symbols $(DEMO_SYMBOLS) --days $(DEMO_DAYS); fi
+	  $(BIN)/quantlib data demo --store $(STORE) $(DEMO_ARGS); fi
 	$(BIN)/quantlib data info --store $(STORE)
 
 lint: venv
@@ -49,8 +61,8 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-test: venv lint typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+test: venv system-deps lint typecheck
+	$(BIN)/python -m pytest -n 2
 
 clean-venv:
 	rm -rf $(VENV)

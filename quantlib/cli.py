@@ -299,28 +299,27 @@ def symbol(
     from quantlib.market.symbols import normalize_symbol, to_vendor_symbol
 
     for code in codes:
-        out.print(f"{code}\t{to_vendor_symbol(normalize_symbol(code), to)}")
+        typer.echo(f"{code}\t{to_vendor_symbol(normalize_symbol(code), to)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning quantlib errors into one-line reasons."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False)
-    except typer.Exit as done:
-        return int(done.exit_code)
-    except (QuantlibError, ValueError, OSError) as error:
+        code = app(args=argv, standalone_mode=False)
+    except typer.Abort:
+        return 130
+    except Exception as error:
+        show, exit_code = getattr(error, "show", None), getattr(error, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):  # click's usage errors
+            show()
+            return exit_code
+        if not isinstance(error, QuantlibError | ValueError | OSError):
+            raise
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         sys.stderr.write(f"{_t('error')}: {first_line}\n")
         return 2
-    except Exception as error:
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            return 2
-        raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

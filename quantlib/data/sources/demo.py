@@ -37,6 +37,19 @@ from quantlib.market.boards import Board
 from quantlib.market.calendar import TradingCalendar, default_calendar
 
 INDEX_SYMBOL = "000300.SH"
+#: Well-known codes every demo market contains (listed before its start, or at their board's
+#: launch; first to get minute bars), so examples can name them. Only the codes are real:
+#: names and prices are synthetic.
+ANCHOR_SYMBOLS = (
+    "000001.SZ",
+    "600000.SH",
+    "600519.SH",
+    "300750.SZ",
+    "688981.SH",
+    "920118.BJ",
+    "000858.SZ",
+    "601318.SH",
+)
 DEFAULT_START = dt.date(2018, 1, 2)
 
 _BOARD_SHARES = (
@@ -151,14 +164,21 @@ class DemoSource(DataSource):
         for b, (exchange, board, _share, ranges) in enumerate(_BOARD_SHARES):
             members = np.flatnonzero(board_pick == b)
             pool = np.concatenate([np.arange(low, high + 1) for low, high in ranges])
-            codes = np.sort(rng.choice(pool, size=members.size, replace=False))
+            anchors = [
+                int(a[:6])
+                for a in ANCHOR_SYMBOLS
+                if a.endswith(exchange) and int(a[:6]) in set(pool.tolist())
+            ][: members.size]
+            rest = np.setdiff1d(pool, anchors)
+            drawn = rng.choice(rest, size=members.size - len(anchors), replace=False)
+            codes = np.sort(np.concatenate([np.asarray(anchors, dtype=np.int64), drawn]))
             symbols[members] = [f"{code:06d}.{exchange}" for code in codes]
             boards[members] = board.value
         order = np.argsort(symbols.astype(str), kind="stable")
         symbols, boards = symbols[order], boards[order]
         start_pos = self.start_pos
         # Listing: three quarters before the start, the rest IPO during the first decade.
-        before = rng.random(n) < 0.75
+        before = (rng.random(n) < 0.75) | np.isin(symbols, ANCHOR_SYMBOLS)
         list_pos = np.where(
             before, start_pos - rng.integers(20, 3000, n), start_pos + rng.integers(1, 2600, n)
         )
@@ -317,8 +337,13 @@ class DemoSource(DataSource):
         )[list(FACTOR_COLUMNS)]
 
     def minute_symbol_list(self) -> np.ndarray:
-        """The stocks that have minute bars."""
-        return self.universe.symbols[: self.minute_symbols]
+        """The stocks that have minute bars: the well-known codes first, then the others."""
+        stocks = self.universe.symbols[self.universe.kinds == "stock"]
+        anchors = [s for s in ANCHOR_SYMBOLS if s in set(stocks.tolist())]
+        ordered = np.concatenate(
+            [np.asarray(anchors, dtype=object), stocks[~np.isin(stocks, anchors)]]
+        )
+        return ordered[: self.minute_symbols]
 
     def minute_bars(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None

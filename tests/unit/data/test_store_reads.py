@@ -154,7 +154,13 @@ def test_instruments_and_calendar(store):
         (lambda s: s.bars(end="2031-01-02"), DateError, "outside the trading calendar"),
         (lambda s: s.bars(start="2025-13-01"), DateError, "2025-13-01"),
         (lambda s: s.cross_section("2025-10-01"), NotATradingDayError, "not a trading day"),
-        (lambda s: s.bars(["600000.SH"], freq="1m"), UnknownSymbolError, "no minute bars"),
+        (
+            lambda s: s.bars(
+                [x for x in s.symbols if x not in s.meta["minute"]["symbols"]][:1], freq="1m"
+            ),
+            UnknownSymbolError,
+            "no minute bars",
+        ),
     ],
 )
 def test_bad_requests_name_the_problem(store, call, error, fragment):

@@ -1,0 +1,1 @@
+"""Performance analytics and reports; for now, the chart style shared by notebooks."""
