@@ -9,17 +9,20 @@ STORE ?= var/store
 # e.g. make up DEMO_ARGS="--symbols 500 --days 250"
 DEMO_ARGS ?=
 
-# A Python >= 3.12 (zarr >= 3.2 needs it): python3.12/3.13 on PATH, a pyenv version,
-# or Debian/Ubuntu's python3.12 package installed on demand.
+# A Python >= 3.12 (zarr >= 3.2 needs it), preferring 3.12: python3.12 on PATH, a pyenv
+# 3.12 (then 3.13), python3 itself, or Debian/Ubuntu's python3.12 installed on demand.
+# Each candidate is run, since pyenv shims exist for versions that are not active.
 define find_python
-for c in python3.13 python3.12; do command -v $$c >/dev/null 2>&1 && { command -v $$c; exit 0; }; done; \
+ok() { "$$@" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+if ok python3.12; then command -v python3.12; exit 0; fi; \
 if command -v pyenv >/dev/null 2>&1; then \
-  v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9]' | sort -V | tail -n1); \
-  [ -n "$$v" ] && { echo "$$(pyenv root)/versions/$$v/bin/python3"; exit 0; }; fi; \
-if python3 -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v python3; exit 0; fi; \
-if command -v apt-get >/dev/null 2>&1; then \
-  apt-get update -qq >&2 && apt-get install -y -qq python3.12 python3.12-venv >&2 && { command -v python3.12; exit 0; }; fi; \
-echo "no Python >= 3.12 found; install python3.12 and retry" >&2; exit 1
+  for v in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9](\.[0-9]+)?$$' | sort -V); do \
+    p="$$(pyenv root)/versions/$$v/bin/python3"; if ok "$$p"; then echo "$$p"; exit 0; fi; done; fi; \
+if ok python3; then command -v python3; exit 0; fi; \
+if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+  apt-get update -qq >&2 && apt-get install -y -qq python3.12 python3.12-venv >&2 \
+    && ok python3.12 && { command -v python3.12; exit 0; }; fi; \
+echo "no Python >= 3.12 found; install python3.12 (with venv) and retry" >&2; exit 1
 endef
 
 # Debian/Ubuntu packages the platform needs: CJK fonts so charts and reports render Chinese.
