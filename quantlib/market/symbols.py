@@ -176,6 +176,15 @@ def normalize_symbol(code: str, kind: SecurityKind = SecurityKind.STOCK) -> str:
     )
 
 
+def try_normalize_symbol(code: object, kind: SecurityKind = SecurityKind.STOCK) -> str | None:
+    """The canonical form of ``code``, or None when it is not a code we know how to read
+    (for vendor lists that mix in bonds, funds or junk rows)."""
+    try:
+        return normalize_symbol(str(code), kind)
+    except MalformedSymbolError:
+        return None
+
+
 def split_symbol(symbol: str) -> tuple[str, Exchange]:
     """Split a code (any form) into its six digits and exchange."""
     canonical = normalize_symbol(symbol)

@@ -54,6 +54,7 @@ from quantlib.data.sources.base import (
     RateLimiter,
     call_vendor,
     empty_frame,
+    finish_frame,
     require_columns,
     require_rows,
 )
@@ -156,13 +157,7 @@ class AkShareSource(DataSource):
         return frame
 
     def _codes(self, start: dt.date, end: dt.date, symbols: Sequence[str] | None) -> list[str]:
-        if symbols is None:
-            table = self.instruments()
-            alive = (table["list_date"] <= pd.Timestamp(end)) & (
-                table["delist_date"].isna() | (table["delist_date"] >= pd.Timestamp(start))
-            )
-            return sorted(table.loc[alive, "symbol"])
-        codes = sorted({normalize_symbol(s) for s in symbols})
+        codes = self.resolve_symbols(start, end, symbols)
         indices = [c for c in codes if _is_index(c)]
         if indices:
             raise SourceError(f"akshare stock_zh_a_hist serves stocks only, not indices {indices}")
@@ -248,7 +243,7 @@ class AkShareSource(DataSource):
                 "amount": frame["成交额"].astype(float),
             }
         )
-        return _finish(out.dropna(subset=["date"]), "date", DAILY_COLUMNS)
+        return finish_frame(out.dropna(subset=["date"]), "date", DAILY_COLUMNS)
 
     def adj_factors(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
@@ -284,7 +279,7 @@ class AkShareSource(DataSource):
             return empty_frame(FACTOR_COLUMNS)
         out = pd.concat(parts, ignore_index=True)
         out = out[np.isfinite(out["adj_factor"]) & (out["adj_factor"] > 0)]
-        return _finish(out, "date", FACTOR_COLUMNS)
+        return finish_frame(out, "date", FACTOR_COLUMNS)
 
     def minute_bars(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
@@ -323,7 +318,7 @@ class AkShareSource(DataSource):
                 "amount": frame["成交额"].astype(float),
             }
         )
-        return _finish(out, "time", MINUTE_COLUMNS)
+        return finish_frame(out, "time", MINUTE_COLUMNS)
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and akshare version."""
@@ -337,8 +332,3 @@ class AkShareSource(DataSource):
             "library": "akshare",
             "version": version,
         }
-
-
-def _finish(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
-    frame = frame.drop_duplicates([key, "symbol"], keep="last")
-    return frame.sort_values([key, "symbol"]).reset_index(drop=True).loc[:, list(columns)]

@@ -38,7 +38,6 @@ from pydantic import SecretStr
 from quantlib.core.dates import check_range
 from quantlib.core.errors import (
     EmptyResponseError,
-    MalformedSymbolError,
     SourceError,
     SourceUnavailableError,
 )
@@ -52,7 +51,12 @@ from quantlib.data.sources.base import (
     empty_frame,
     require_rows,
 )
-from quantlib.market.symbols import SecurityKind, Vendor, normalize_symbol, to_vendor_symbol
+from quantlib.market.symbols import (
+    SecurityKind,
+    Vendor,
+    to_vendor_symbol,
+    try_normalize_symbol,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +86,7 @@ def _dates(values: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
-def _canonical(code: Any, kind: SecurityKind = SecurityKind.STOCK) -> str | None:
-    try:
-        return normalize_symbol(str(code), kind)
-    except MalformedSymbolError:
-        return None
+_KIND_OF = {"index": SecurityKind.INDEX}
 
 
 class BaoStockSource(DataSource):
@@ -190,17 +190,6 @@ class BaoStockSource(DataSource):
             sleep=self._sleep,
         )
 
-    def _codes(self, start: dt.date, end: dt.date, symbols: Sequence[str] | None) -> list[str]:
-        if symbols is not None:
-            return sorted({normalize_symbol(s) for s in symbols})
-        table = self.instruments()
-        alive = (
-            (table["kind"] == "stock")
-            & (table["list_date"] <= pd.Timestamp(end))
-            & (table["delist_date"].isna() | (table["delist_date"] >= pd.Timestamp(start)))
-        )
-        return sorted(table.loc[alive, "symbol"])
-
     # -- calendar and reference data ------------------------------------------------------
 
     def trading_days(self, start: dt.date, end: dt.date) -> np.ndarray:
@@ -217,7 +206,9 @@ class BaoStockSource(DataSource):
         frame = frame[frame["type"].isin(list(_KINDS))]
         kinds = frame["type"].map(_KINDS)
         symbols = [
-            _canonical(code, SecurityKind.INDEX if kind == "index" else SecurityKind.STOCK)
+            try_normalize_symbol(
+                code, SecurityKind.INDEX if kind == "index" else SecurityKind.STOCK
+            )
             for code, kind in zip(frame["code"], kinds, strict=True)
         ]
         out = pd.DataFrame(
@@ -239,7 +230,7 @@ class BaoStockSource(DataSource):
     ) -> pd.DataFrame:
         """Unadjusted daily k-data, one query per code; suspended days dropped."""
         days = self.trading_days(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols, stocks_only=True)
         if len(days) == 0 or not codes:
             return empty_frame(DAILY_COLUMNS)
         parts = []
@@ -282,7 +273,7 @@ class BaoStockSource(DataSource):
     ) -> pd.DataFrame:
         """Cumulative back factors on every trading day of the range (as of ex-dates)."""
         days = self.trading_days(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols, stocks_only=True)
         if len(days) == 0 or not codes:
             return empty_frame(FACTOR_COLUMNS)
         grid = pd.DatetimeIndex(days.astype("datetime64[ns]"))

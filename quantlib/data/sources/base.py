@@ -33,7 +33,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from importlib import import_module
+from importlib import import_module, metadata
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
@@ -42,6 +42,7 @@ import pandas as pd
 
 from quantlib.core.errors import EmptyResponseError, SourceError, UnknownSourceError
 from quantlib.data.panel import Panel, pivot_long
+from quantlib.market.symbols import normalize_symbol
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,25 @@ class DataSource(abc.ABC):
         )
         return Panel(days, np.asarray(chosen, dtype=object), {**arrays, **factor_arrays})
 
+    def resolve_symbols(
+        self,
+        start: dt.date,
+        end: dt.date,
+        symbols: Sequence[str] | None,
+        stocks_only: bool = False,
+    ) -> list[str]:
+        """The canonical codes to fetch: ``symbols`` if given, else every instrument of
+        :meth:`instruments` listed at some point in ``[start, end]``."""
+        if symbols is not None:
+            return sorted({normalize_symbol(s) for s in symbols})
+        table = self.instruments()
+        alive = (table["list_date"].isna() | (table["list_date"] <= pd.Timestamp(end))) & (
+            table["delist_date"].isna() | (table["delist_date"] >= pd.Timestamp(start))
+        )
+        if stocks_only:
+            alive &= table["kind"] == "stock"
+        return sorted(table.loc[alive, "symbol"])
+
     def describe(self) -> dict[str, Any]:
         """Identity of the source for audit records (never secrets)."""
         return {"source": self.name, "endpoint": self.endpoint}
@@ -137,6 +157,21 @@ class DataSource(abc.ABC):
 def empty_frame(columns: Sequence[str]) -> pd.DataFrame:
     """An empty frame with the given columns."""
     return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+
+
+def finish_frame(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Drop rows without a ``key`` and duplicate (key, symbol) rows (the last wins), sort,
+    and keep ``columns`` in order."""
+    frame = frame.dropna(subset=[key]).drop_duplicates([key, "symbol"], keep="last")
+    return frame.sort_values([key, "symbol"]).reset_index(drop=True).loc[:, list(columns)]
+
+
+def library_version(distribution: str) -> str | None:
+    """Installed version of a vendor library, or None when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:

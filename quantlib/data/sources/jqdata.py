@@ -28,7 +28,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,7 +38,6 @@ from pydantic import SecretStr
 from quantlib.core.dates import SHANGHAI, check_range
 from quantlib.core.errors import (
     EmptyResponseError,
-    MalformedSymbolError,
     SourceError,
     SourceUnavailableError,
 )
@@ -51,10 +50,17 @@ from quantlib.data.sources.base import (
     RateLimiter,
     call_vendor,
     empty_frame,
+    finish_frame,
+    library_version,
     require_columns,
     require_rows,
 )
-from quantlib.market.symbols import SecurityKind, Vendor, normalize_symbol, to_vendor_symbol
+from quantlib.market.symbols import (
+    SecurityKind,
+    Vendor,
+    to_vendor_symbol,
+    try_normalize_symbol,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +88,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list) and len(value) > 3:
         return f"[{', '.join(map(repr, value[:3]))}, ... {len(value)} codes]"
     return repr(value)
-
-
-def _canonical(code: Any, kind: SecurityKind = SecurityKind.STOCK) -> str | None:
-    try:
-        return normalize_symbol(str(code), kind)
-    except MalformedSymbolError:
-        return None
 
 
 class JQDataSource(DataSource):
@@ -199,17 +198,6 @@ class JQDataSource(DataSource):
         self._jq()
         return self._invoke(function, **kwargs)
 
-    def _codes(self, start: dt.date, end: dt.date, symbols: Sequence[str] | None) -> list[str]:
-        if symbols is not None:
-            return sorted({normalize_symbol(s) for s in symbols})
-        table = self.instruments()
-        alive = (
-            (table["kind"] == "stock")
-            & (table["list_date"] <= pd.Timestamp(end))
-            & (table["delist_date"].isna() | (table["delist_date"] >= pd.Timestamp(start)))
-        )
-        return sorted(table.loc[alive, "symbol"])
-
     def _price(self, codes: Sequence[str], what: str, **kwargs: Any) -> pd.DataFrame:
         vendor = [to_vendor_symbol(c, Vendor.JQDATA) for c in codes]
         parts = []
@@ -222,7 +210,7 @@ class JQDataSource(DataSource):
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         if len(frame) == 0:
             return frame
-        frame = frame.assign(symbol=frame["code"].map(_canonical))
+        frame = frame.assign(symbol=frame["code"].map(try_normalize_symbol))
         return frame.dropna(subset=["symbol"])
 
     # -- calendar and reference data ------------------------------------------------------
@@ -245,7 +233,7 @@ class JQDataSource(DataSource):
         )
         kind = np.where(table["type"].astype(str) == "index", "index", "stock")
         symbols = [
-            _canonical(code, SecurityKind.INDEX if k == "index" else SecurityKind.STOCK)
+            try_normalize_symbol(code, SecurityKind.INDEX if k == "index" else SecurityKind.STOCK)
             for code, k in zip(table.index, kind, strict=True)
         ]
         end = pd.to_datetime(table["end_date"]).astype("datetime64[ns]")
@@ -270,7 +258,7 @@ class JQDataSource(DataSource):
     ) -> pd.DataFrame:
         """Raw daily bars (``fq=None``); paused days are dropped."""
         days = self.trading_days(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols, stocks_only=True)
         if len(days) == 0 or not codes:
             return empty_frame(DAILY_COLUMNS)
         frame = self._price(
@@ -304,13 +292,13 @@ class JQDataSource(DataSource):
                 "amount": frame["money"].astype(float),
             }
         )
-        return _finish(out, "date", DAILY_COLUMNS)
+        return finish_frame(out, "date", DAILY_COLUMNS)
 
     def adj_factors(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Cumulative back-adjustment factors (``fq='post'`` ``factor`` field)."""
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols, stocks_only=True)
         if not codes:
             return empty_frame(FACTOR_COLUMNS)
         frame = self._price(
@@ -333,14 +321,14 @@ class JQDataSource(DataSource):
                 "adj_factor": pd.to_numeric(frame["factor"], errors="coerce"),
             }
         ).dropna(subset=["adj_factor"])
-        return _finish(out, "date", FACTOR_COLUMNS)
+        return finish_frame(out, "date", FACTOR_COLUMNS)
 
     def minute_bars(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Raw one-minute bars; JoinQuant stamps a bar with its end time."""
         check_range(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols, stocks_only=True)
         if not codes:
             return empty_frame(MINUTE_COLUMNS)
         frame = self._price(
@@ -373,7 +361,7 @@ class JQDataSource(DataSource):
                 "amount": frame["money"].astype(float),
             }
         )
-        return _finish(out, "time", MINUTE_COLUMNS)
+        return finish_frame(out, "time", MINUTE_COLUMNS)
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and jqdatasdk version (credentials are never included)."""
@@ -381,17 +369,5 @@ class JQDataSource(DataSource):
             "source": self.name,
             "endpoint": self.endpoint,
             "library": "jqdatasdk",
-            "version": _version("jqdatasdk"),
+            "version": library_version("jqdatasdk"),
         }
-
-
-def _finish(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
-    frame = frame.drop_duplicates([key, "symbol"], keep="last")
-    return frame.sort_values([key, "symbol"]).reset_index(drop=True).loc[:, list(columns)]
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None

@@ -29,7 +29,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,7 +39,6 @@ from pydantic import SecretStr
 from quantlib.core.dates import check_range
 from quantlib.core.errors import (
     EmptyResponseError,
-    MalformedSymbolError,
     SourceError,
     SourceUnavailableError,
     UnknownSymbolError,
@@ -53,11 +52,19 @@ from quantlib.data.sources.base import (
     RateLimiter,
     call_vendor,
     empty_frame,
+    finish_frame,
+    library_version,
     require_columns,
     require_rows,
 )
 from quantlib.market.boards import board_of
-from quantlib.market.symbols import SecurityKind, Vendor, normalize_symbol, to_vendor_symbol
+from quantlib.market.symbols import (
+    SecurityKind,
+    Vendor,
+    normalize_symbol,
+    to_vendor_symbol,
+    try_normalize_symbol,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +97,9 @@ def _days(values: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
-def _canonical(code: Any, kind: SecurityKind = SecurityKind.STOCK) -> str | None:
-    try:
-        return normalize_symbol(str(code), kind)
-    except MalformedSymbolError:
-        return None
-
-
 def _with_symbols(frame: pd.DataFrame, column: str, what: str) -> pd.DataFrame:
     """Replace the vendor code column by canonical ``symbol``; drop unparseable codes."""
-    symbols = frame[column].map(_canonical)
+    symbols = frame[column].map(try_normalize_symbol)
     bad = symbols.isna()
     if bad.any():
         log.warning(
@@ -278,7 +278,7 @@ class TushareSource(DataSource):
         table = pd.concat([p for p in parts if len(p)], ignore_index=True)
         stocks = table["kind"] == "stock"
         table["symbol"] = [
-            _canonical(code, SecurityKind.STOCK if stock else SecurityKind.INDEX)
+            try_normalize_symbol(code, SecurityKind.STOCK if stock else SecurityKind.INDEX)
             for code, stock in zip(table["ts_code"], stocks, strict=True)
         ]
         table = table.dropna(subset=["symbol"])
@@ -405,7 +405,7 @@ class TushareSource(DataSource):
                 "amount": pd.to_numeric(frame["amount"], errors="coerce") * _YUAN_PER_THOUSAND,
             }
         )
-        return _finish(out, DAILY_COLUMNS)
+        return finish_frame(out, "date", DAILY_COLUMNS)
 
     def adj_factors(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
@@ -453,7 +453,7 @@ class TushareSource(DataSource):
                 "adj_factor": pd.to_numeric(frame["adj_factor"], errors="coerce"),
             }
         )
-        return _finish(out.dropna(subset=["adj_factor"]), FACTOR_COLUMNS)
+        return finish_frame(out.dropna(subset=["adj_factor"]), "date", FACTOR_COLUMNS)
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and tushare version (the token is never included)."""
@@ -461,7 +461,7 @@ class TushareSource(DataSource):
             "source": self.name,
             "endpoint": self._url,
             "library": "tushare",
-            "version": _version("tushare"),
+            "version": library_version("tushare"),
         }
 
 
@@ -485,17 +485,3 @@ def merge_intervals(marked: pd.DataFrame) -> list[list[Any]]:
                 continue
         rows.append([symbol, first, last, label])
     return rows
-
-
-def _finish(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Canonical column order, one row per (date, symbol), sorted."""
-    frame = frame.dropna(subset=["date"]).drop_duplicates(["date", "symbol"], keep="last")
-    frame = frame.sort_values(["date", "symbol"]).reset_index(drop=True)
-    return frame.loc[:, list(columns)]
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None

@@ -40,7 +40,6 @@ import pandas as pd
 from quantlib.core.dates import check_range
 from quantlib.core.errors import (
     EmptyResponseError,
-    MalformedSymbolError,
     SourceError,
     SourceUnavailableError,
 )
@@ -53,7 +52,7 @@ from quantlib.data.sources.base import (
     call_vendor,
     empty_frame,
 )
-from quantlib.market.symbols import Vendor, normalize_symbol, to_vendor_symbol
+from quantlib.market.symbols import Vendor, to_vendor_symbol, try_normalize_symbol
 
 log = logging.getLogger(__name__)
 
@@ -157,15 +156,6 @@ class WindSource(DataSource):
             raise SourceError(f"{what} answered ErrorCode {code}: {_message(result)}")
         return result
 
-    def _codes(self, start: dt.date, end: dt.date, symbols: Sequence[str] | None) -> list[str]:
-        if symbols is not None:
-            return sorted({normalize_symbol(s) for s in symbols})
-        table = self.instruments()
-        alive = (table["list_date"].isna() | (table["list_date"] <= pd.Timestamp(end))) & (
-            table["delist_date"].isna() | (table["delist_date"] >= pd.Timestamp(start))
-        )
-        return sorted(table.loc[alive, "symbol"])
-
     # -- calendar and reference data ------------------------------------------------------
 
     def trading_days(self, start: dt.date, end: dt.date) -> np.ndarray:
@@ -208,7 +198,7 @@ class WindSource(DataSource):
         if not rows:
             raise EmptyResponseError(f"wind wss returned nothing for {len(codes)} codes")
         table = pd.concat(rows, ignore_index=True)
-        table["symbol"] = [_canonical(c) for c in table["code"]]
+        table["symbol"] = [try_normalize_symbol(c) for c in table["code"]]
         table = table.dropna(subset=["symbol"]).assign(kind="stock")
         table = table.drop_duplicates("symbol").sort_values("symbol").reset_index(drop=True)
         return table.loc[:, list(INSTRUMENT_COLUMNS)]
@@ -220,7 +210,7 @@ class WindSource(DataSource):
     ) -> pd.DataFrame:
         """Unadjusted daily bars, one ``wsd`` per code; suspended days dropped."""
         days = self.trading_days(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols)
         if len(days) == 0 or not codes:
             return empty_frame(DAILY_COLUMNS)
         parts = []
@@ -263,7 +253,7 @@ class WindSource(DataSource):
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Wind's ``adjfactor`` (cumulative back factor), many codes per ``wsd``."""
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols)
         vendor = {to_vendor_symbol(c, Vendor.WIND): c for c in codes}
         parts = []
         names = list(vendor)
@@ -305,13 +295,6 @@ class WindSource(DataSource):
             "version": version,
             "sector_id": self._sector_id,
         }
-
-
-def _canonical(code: Any) -> str | None:
-    try:
-        return normalize_symbol(str(code))
-    except MalformedSymbolError:
-        return None
 
 
 def _message(result: Any) -> str:

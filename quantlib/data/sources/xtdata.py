@@ -42,7 +42,6 @@ import sys
 import time
 import types
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,6 +63,8 @@ from quantlib.data.sources.base import (
     RateLimiter,
     call_vendor,
     empty_frame,
+    finish_frame,
+    library_version,
 )
 from quantlib.market.symbols import Vendor, normalize_symbol, to_vendor_symbol
 
@@ -110,7 +111,7 @@ def import_xtdata() -> Any:
         package.__package__ = "xtquant"
         package.__spec__ = spec
         package.__file__ = spec.origin
-        package.__version__ = _version("xtquant") or "unknown"  # type: ignore[attr-defined]
+        package.__version__ = library_version("xtquant") or "unknown"  # type: ignore[attr-defined]
         sys.modules["xtquant"] = package
         registered = True
     try:
@@ -231,15 +232,6 @@ class XtDataSource(DataSource):
             raise SourceError(f"{what} returned {result!r}")
         return result
 
-    def _codes(self, start: dt.date, end: dt.date, symbols: Sequence[str] | None) -> list[str]:
-        if symbols is not None:
-            return sorted({normalize_symbol(s) for s in symbols})
-        table = self.instruments()
-        alive = (table["list_date"].isna() | (table["list_date"] <= pd.Timestamp(end))) & (
-            table["delist_date"].isna() | (table["delist_date"] >= pd.Timestamp(start))
-        )
-        return sorted(table.loc[alive, "symbol"])
-
     def _bars(self, codes: list[str], period: str, start: str, end: str) -> pd.DataFrame:
         """Download then read K-lines; one long frame with a ``symbol`` column."""
         vendor = {to_vendor_symbol(c, Vendor.XTQUANT): c for c in codes}
@@ -342,7 +334,7 @@ class XtDataSource(DataSource):
     ) -> pd.DataFrame:
         """Raw daily K-lines (``dividend_type='none'``, ``fill_data=False``)."""
         days = self.trading_days(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols)
         if len(days) == 0 or not codes:
             return empty_frame(DAILY_COLUMNS)
         frame = self._bars(codes, "1d", _ymd(start), _ymd(end))
@@ -365,14 +357,14 @@ class XtDataSource(DataSource):
             }
         )
         out = out[(out["date"] >= pd.Timestamp(start)) & (out["date"] <= pd.Timestamp(end))]
-        return _finish(out, "date", DAILY_COLUMNS)
+        return finish_frame(out, "date", DAILY_COLUMNS)
 
     def adj_factors(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Cumulative back factors: running product of ``dr`` as of each trading day."""
         days = self.trading_days(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols)
         if len(days) == 0 or not codes:
             return empty_frame(FACTOR_COLUMNS)
         grid = pd.DatetimeIndex(days.astype("datetime64[ns]"))
@@ -404,14 +396,14 @@ class XtDataSource(DataSource):
             )
         out = pd.concat(parts, ignore_index=True)
         out["date"] = out["date"].astype("datetime64[ns]")
-        return _finish(out, "date", FACTOR_COLUMNS)
+        return finish_frame(out, "date", FACTOR_COLUMNS)
 
     def minute_bars(
         self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Raw one-minute K-lines (period ``1m``), stamped as xtdata stamps them."""
         check_range(start, end)
-        codes = self._codes(start, end, symbols)
+        codes = self.resolve_symbols(start, end, symbols)
         if not codes:
             return empty_frame(MINUTE_COLUMNS)
         frame = self._bars(codes, "1m", _ymd(start) + "093000", _ymd(end) + "150000")
@@ -432,7 +424,7 @@ class XtDataSource(DataSource):
                 "amount": frame["amount"].astype(float),
             }
         )
-        return _finish(out, "time", MINUTE_COLUMNS)
+        return finish_frame(out, "time", MINUTE_COLUMNS)
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and xtquant version, if installed."""
@@ -440,7 +432,7 @@ class XtDataSource(DataSource):
             "source": self.name,
             "endpoint": self.endpoint,
             "library": "xtquant",
-            "version": _version("xtquant"),
+            "version": library_version("xtquant"),
         }
 
 
@@ -448,15 +440,3 @@ def _show(value: Any) -> str:
     if isinstance(value, list) and len(value) > 3:
         return f"[{', '.join(map(repr, value[:3]))}, ... {len(value)} items]"
     return repr(value)
-
-
-def _finish(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
-    frame = frame.drop_duplicates([key, "symbol"], keep="last")
-    return frame.sort_values([key, "symbol"]).reset_index(drop=True).loc[:, list(columns)]
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
