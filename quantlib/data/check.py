@@ -51,6 +51,17 @@ def check_store(
     findings += check_calendar(days, expected)
     symbols = np.asarray(store.symbols, dtype=object)
     findings += check_symbols(symbols)
+    coordinate = store._read_symbol_coordinate()
+    if not np.array_equal(coordinate, symbols):
+        findings.append(
+            Finding(
+                "symbol_index_mismatch",
+                ERROR,
+                "*",
+                "*",
+                "last_values.parquet does not list the daily arrays' symbols",
+            )
+        )
     master_frame = store.instruments()
     master = set(master_frame.index)
     kinds = master_frame["kind"].reindex(symbols).to_numpy()

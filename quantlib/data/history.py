@@ -19,6 +19,7 @@ alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +29,12 @@ from zarr.codecs import BloscCodec
 from quantlib.core.errors import CorruptStoreError
 from quantlib.data.layout import DAILY_FIELDS
 from quantlib.data.panel import Panel
-from quantlib.data.writer import checksum
+from quantlib.data.writer import FLAT_KEYS, checksum
 
 HISTORY_STORE = "daily_history.zarr"
 FIELDS = tuple(DAILY_FIELDS)
 CLOSED_SYMBOLS_PER_CHUNK = 8
-RECENT_CHUNK = (64, len(FIELDS), 25)
+RECENT_CHUNK = (128, len(FIELDS), 25)
 #: Days held in ``recent`` before they are compacted into ``closed``.
 COMPACT_AFTER = 250
 _CODEC = BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
@@ -51,6 +52,7 @@ def _write_closed(group: zarr.Group, cube: np.ndarray) -> None:
     days = max(cube.shape[2], 1)
     closed = group.create_array(
         "closed",
+        chunk_key_encoding=FLAT_KEYS,
         shape=cube.shape,
         chunks=(CLOSED_SYMBOLS_PER_CHUNK, len(FIELDS), days),
         dtype="float64",
@@ -61,6 +63,7 @@ def _write_closed(group: zarr.Group, cube: np.ndarray) -> None:
     closed[...] = cube
     group.create_array(
         "recent",
+        chunk_key_encoding=FLAT_KEYS,
         shape=(cube.shape[0], len(FIELDS), 0),
         chunks=RECENT_CHUNK,
         dtype="float64",
@@ -100,15 +103,28 @@ def write_history(generation: Path, panel: Panel) -> None:
     recent[:, :, held:] = cube
 
 
+@dataclass(frozen=True)
+class History:
+    """The two replica arrays of one generation, opened once."""
+
+    closed: zarr.Array
+    recent: zarr.Array
+
+
+def open_history(generation: Path) -> History:
+    """Open a generation's replica for reading."""
+    group = zarr.open_group(generation / HISTORY_STORE, mode="r", zarr_format=3)
+    return History(_array(group, "closed"), _array(group, "recent"))
+
+
 def read_history(
-    generation: Path, columns: np.ndarray, fields: list[str], lo: int, hi: int
+    history: History, columns: np.ndarray, fields: list[str], lo: int, hi: int
 ) -> dict[str, np.ndarray]:
     """Rows ``lo:hi`` of ``fields`` for symbol ``columns``, as days x symbols arrays.
 
     Integer fields come back with their own dtype (0 where a symbol had no row yet).
     """
-    group = zarr.open_group(generation / HISTORY_STORE, mode="r", zarr_format=3)
-    closed, recent = _array(group, "closed"), _array(group, "recent")
+    closed, recent = history.closed, history.recent
     split = closed.shape[2]
     field_index = [FIELDS.index(name) for name in fields]
     parts = []
@@ -142,7 +158,7 @@ def verify_history(generation: Path, panel: Panel, sums: dict[str, str], total: 
     checksums of the same data."""
     first = total - len(panel.days)
     columns = np.arange(len(panel.symbols))
-    stored = read_history(generation, columns, list(FIELDS), first, total)
+    stored = read_history(open_history(generation), columns, list(FIELDS), first, total)
     for name in FIELDS:
         if checksum(stored[name]) != sums[name]:
             raise CorruptStoreError(f"read-back of the history replica's {name!r} does not match")

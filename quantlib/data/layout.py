@@ -9,7 +9,7 @@ See ``docs/data-store.md`` for the measurements behind these choices::
       gens/gen-000007/           one immutable generation (hard-link clone + changes)
         daily.zarr/              time x symbol, one array per field
         minute1/2024.zarr/       one store per calendar year, prices in int32 fen
-        instruments.parquet  st_intervals.parquet  calendar.parquet
+        instruments.parquet  st_intervals.parquet  calendar.parquet  last_values.parquet
         generation.json          identity of this generation and the update that made it
       _audit/updates.jsonl       append-only, one record per attempted update
 """
@@ -34,6 +34,8 @@ MINUTE_DIR = "minute1"
 INSTRUMENTS_TABLE = "instruments.parquet"
 ST_TABLE = "st_intervals.parquet"
 CALENDAR_TABLE = "calendar.parquet"
+#: Each symbol's last traded close and last factor: what the next update continues from.
+LAST_VALUES_TABLE = "last_values.parquet"
 
 #: Time-axis encoding of the daily store: int32 days since this date.
 DAY_EPOCH = "1990-01-01"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import xarray as xr
 import zarr
 
@@ -29,7 +30,7 @@ from quantlib.core.errors import (
 )
 from quantlib.data import audit
 from quantlib.data.generations import current_generation, generation_meta, require_store
-from quantlib.data.history import HISTORY_STORE, read_history
+from quantlib.data.history import HISTORY_STORE, History, open_history, read_history
 from quantlib.data.layout import (
     CALENDAR_TABLE,
     DAILY_FIELDS,
@@ -38,6 +39,7 @@ from quantlib.data.layout import (
     DERIVED_DAILY_FIELDS,
     GENERATIONS_DIR,
     INSTRUMENTS_TABLE,
+    LAST_VALUES_TABLE,
     MINUTE_FIELDS,
     ST_TABLE,
     Status,
@@ -114,7 +116,10 @@ class DataStore:
             meta = generation_meta(path)
             group = zarr.open_group(path / DAILY_STORE, mode="r", zarr_format=3)
             days = DAY_ZERO + np.asarray(array(group, "time")[:]).astype("timedelta64[D]")
-            symbols = np.asarray(array(group, "symbol")[:], dtype=object)
+            # the same codes in the same order as the "symbol" coordinate, cheaper to read
+            codes: list[str] = (
+                pq.read_table(path / LAST_VALUES_TABLE, columns=["symbol"]).column(0).to_pylist()
+            )
         except (*_READ_ERRORS, zarr.errors.BaseZarrError) as error:
             raise CorruptStoreError(
                 f"store {self.root} generation {name} is unreadable: {error}; "
@@ -124,8 +129,9 @@ class DataStore:
         self._daily_group = group
         self._days = days.astype("datetime64[D]")
         self._times = self._days.astype("datetime64[ns]")
-        self._symbols = pd.Index(symbols)
+        self._symbols: pd.Index[str] = pd.Index(codes, dtype=object)
         self._has_history = (path / HISTORY_STORE).is_dir()
+        self._history: History | None = None
         self._tables: dict[str, pd.DataFrame] = {}
         self._calendar: TradingCalendar | None = None
         self._minute: dict[int, xr.Dataset] = {}
@@ -205,7 +211,7 @@ class DataStore:
         wanted = [_normalize_any(s) for s in symbols]
         if not wanted:
             raise UnknownSymbolError("no symbols requested")
-        positions = self._symbols.get_indexer(wanted)
+        positions = self._symbols.get_indexer(pd.Index(wanted, dtype=object))
         unknown = [s for s, p in zip(wanted, positions, strict=True) if p < 0]
         if unknown:
             raise UnknownSymbolError(
@@ -327,50 +333,64 @@ class DataStore:
             needs.add("adj_factor")
         order = np.argsort(columns, kind="stable")
         if lazy:
-            subset = self._lazy_daily()[sorted(needs)].isel(
+            dataset = self._lazy_daily()[sorted(needs)].isel(
                 time=slice(lo, hi), symbol=columns[order]
             )
+            raw = {name: dataset[name].data for name in needs}
         elif self._has_history and len(columns) <= NARROW_READ:
-            subset = self._read_narrow(sorted(needs), columns[order], lo, hi)
+            raw = self._read_narrow(sorted(needs), columns[order], lo, hi)
         else:
-            subset = self._read_wide(sorted(needs), columns[order], lo, hi)
+            raw = {name: self._read_rows(name, lo, hi, columns[order]) for name in needs}
         if not np.array_equal(order, np.arange(len(order))):
-            subset = subset.isel(symbol=np.argsort(order, kind="stable"))
+            back = np.argsort(order, kind="stable")
+            raw = {name: values[:, back] for name, values in raw.items()}
         if mode is not None:
-            subset = self._adjust(subset, stored, mode, as_of, columns, hi)
-        out = xr.Dataset(
-            coords={"time": subset["time"], "symbol": np.asarray(wanted, dtype=object)}
-        )
-        for name in names:
-            if name == "suspended":
-                out[name] = subset["status"] == Status.SUSPENDED
-            elif name == "vwap":
-                out[name] = subset["amount"] / subset["volume"].where(subset["volume"] > 0)
-            else:
-                out[name] = subset[name]
-        out.attrs = {
+            factor = raw["adj_factor"]
+            if mode == "forward":
+                ref_row = hi - 1 if as_of is None else self._row_range(as_of, as_of)[1] - 1
+                factor = factor / self._factor_at(ref_row, columns)[None, :]
+            for name in stored:
+                if DAILY_FIELDS[name].price:
+                    raw[name] = raw[name] * factor
+        if "suspended" in names:
+            raw["suspended"] = raw["status"] == Status.SUSPENDED
+        if "vwap" in names:
+            volume = raw["volume"]
+            raw["vwap"] = raw["amount"] / np.where(volume > 0, volume, np.nan)
+        attrs = {
             "store": str(self.root),
             "snapshot": self.snapshot,
             "freq": "1d",
             "adjust": mode or "none",
         }
         if mode == "forward":
-            out.attrs["as_of"] = str(to_date(as_of) if as_of is not None else self._days[hi - 1])
+            attrs["as_of"] = str(to_date(as_of) if as_of is not None else self._days[hi - 1])
+        out = xr.Dataset(
+            {name: (("time", "symbol"), raw[name]) for name in names},
+            coords={"time": self._times[lo:hi], "symbol": np.asarray(wanted, dtype=object)},
+            attrs=attrs,
+        )
         if as_pandas:
-            return self._to_frame(out, subset["status"])
+            return self._to_frame(out, np.asarray(raw["status"]))
         return out
 
-    def _read_narrow(self, names: list[str], columns: np.ndarray, lo: int, hi: int) -> xr.Dataset:
+    def _read_narrow(
+        self, names: list[str], columns: np.ndarray, lo: int, hi: int
+    ) -> dict[str, np.ndarray]:
         """Few symbols: read the symbol-major replica instead of whole day x 500 chunks."""
+        if self._history is None:
+            self._history = open_history(self.path)
         try:
-            arrays = read_history(self.path, columns, names, lo, hi)
+            return read_history(self._history, columns, names, lo, hi)
         except _READ_ERRORS as error:
             raise CorruptStoreError(
                 f"cannot read the history replica of {self.root} ({self.generation}): "
                 f"{type(error).__name__}: {error}; run `quantlib data check`"
             ) from error
-        coords = {"time": self._times[lo:hi], "symbol": self._symbols[columns].to_numpy()}
-        return xr.Dataset({n: (("time", "symbol"), a) for n, a in arrays.items()}, coords=coords)
+
+    def _read_symbol_coordinate(self) -> np.ndarray:
+        """The daily arrays' own ``symbol`` coordinate (for consistency checks)."""
+        return np.asarray(array(self._daily_group, "symbol")[:], dtype=object)
 
     def _read_rows(
         self, name: str, lo: int, hi: int, columns: np.ndarray | None = None
@@ -389,33 +409,10 @@ class DataStore:
                 f"{type(error).__name__}: {error}; run `quantlib data check`"
             ) from error
 
-    def _read_wide(self, names: list[str], columns: np.ndarray, lo: int, hi: int) -> xr.Dataset:
-        """Many symbols: read the day x symbol chunks of the main arrays."""
-        arrays = {n: (("time", "symbol"), self._read_rows(n, lo, hi, columns)) for n in names}
-        coords = {"time": self._times[lo:hi], "symbol": self._symbols[columns].to_numpy()}
-        return xr.Dataset(arrays, coords=coords)
-
     def _lazy_daily(self) -> xr.Dataset:
         return xr.open_zarr(
             self.path / DAILY_STORE, consolidated=False, chunks={"time": 1000, "symbol": -1}
         )
-
-    def _adjust(
-        self,
-        subset: xr.Dataset,
-        stored: list[str],
-        mode: str,
-        as_of: Any,
-        columns: np.ndarray,
-        hi: int,
-    ) -> xr.Dataset:
-        factor = subset["adj_factor"]
-        if mode == "forward":
-            ref_row = hi - 1 if as_of is None else self._row_range(as_of, as_of)[1] - 1
-            reference = self._factor_at(ref_row, columns)
-            factor = factor / xr.DataArray(reference, dims=("symbol",))
-        adjusted = {n: subset[n] * factor for n in stored if DAILY_FIELDS[n].price}
-        return subset.assign(adjusted)
 
     def _factor_at(self, row: int, columns: np.ndarray) -> np.ndarray:
         """Each symbol's latest known factor on or before calendar row ``row``."""
@@ -432,9 +429,9 @@ class DataStore:
         return values
 
     @staticmethod
-    def _to_frame(data: xr.Dataset, status: xr.DataArray) -> pd.DataFrame:
+    def _to_frame(data: xr.Dataset, status: np.ndarray) -> pd.DataFrame:
         frame = data.to_dataframe()
-        listed = status.values.reshape(-1)
+        listed = status.reshape(-1)
         keep = (listed == Status.TRADING) | (listed == Status.SUSPENDED)
         frame = frame[keep]
         frame.index = frame.index.set_names(["time", "symbol"])

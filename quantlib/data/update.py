@@ -45,13 +45,21 @@ from quantlib.data.layout import (
     DAILY_STORE,
     GENERATIONS_DIR,
     INSTRUMENTS_TABLE,
+    LAST_VALUES_TABLE,
     Status,
 )
 from quantlib.data.panel import Panel, pivot_long
 from quantlib.data.quality import ERROR, check_bars, findings_frame
 from quantlib.data.sources.base import INSTRUMENT_COLUMNS, DataSource, create_source
 from quantlib.data.sources.demo import DemoSource
-from quantlib.data.writer import array, verify_daily, write_daily, write_minute, write_tables
+from quantlib.data.writer import (
+    array,
+    verify_daily,
+    write_daily,
+    write_minute,
+    write_table,
+    write_tables,
+)
 from quantlib.market.boards import board_of
 from quantlib.market.calendar import TradingCalendar, default_calendar
 from quantlib.market.symbols import normalize_symbol, split_symbol
@@ -117,32 +125,31 @@ def _read_state(root: Path, name: str | None) -> _StoreState:
         )
     path = root / GENERATIONS_DIR / name
     group = zarr.open_group(path / DAILY_STORE, mode="r", zarr_format=3)
-    symbols = np.asarray(array(group, "symbol")[:], dtype=object)
-    times = np.asarray(array(group, "time")[:])
-    last_day = dt.date(1990, 1, 1) + dt.timedelta(days=int(times[-1]))
-    close, factor = array(group, "close"), array(group, "adj_factor")
-    last_close = np.full(len(symbols), np.nan)
-    window, total = 250, len(times)
-    while True:
-        block = np.asarray(close[max(total - window, 0) :, :])
-        found = np.where(np.isfinite(block), np.arange(block.shape[0])[:, None], -1).max(axis=0)
-        take = found >= 0
-        last_close[take] = block[found[take], np.flatnonzero(take)]
-        if take.all() or window >= total:
-            break
-        window *= 4
-    last_factor = np.asarray(factor[total - 1, :], dtype=np.float64)
-    calendar = TradingCalendar(pd.read_parquet(path / CALENDAR_TABLE)["date"])
+    times = array(group, "time")
+    last_day = dt.date(1990, 1, 1) + dt.timedelta(days=int(np.asarray(times[-1:])[0]))
+    last = pd.read_parquet(path / LAST_VALUES_TABLE)
     return _StoreState(
         name,
         generation_meta(path),
-        symbols,
+        last["symbol"].to_numpy(dtype=object),
         last_day,
         pd.read_parquet(path / INSTRUMENTS_TABLE),
-        calendar,
-        last_close,
-        np.where(np.isfinite(last_factor), last_factor, 1.0),
+        TradingCalendar(pd.read_parquet(path / CALENDAR_TABLE)["date"]),
+        last["close"].to_numpy(dtype=np.float64),
+        last["adj_factor"].to_numpy(dtype=np.float64),
     )
+
+
+def last_values(panel: Panel, last_close: np.ndarray, last_factor: np.ndarray) -> pd.DataFrame:
+    """Each symbol's latest traded close and latest factor after ``panel``'s days."""
+    closes, factors = panel.fields["close"], panel.fields["adj_factor"]
+    rows = np.arange(closes.shape[0])[:, None]
+    close_row = np.where(np.isfinite(closes), rows, -1).max(axis=0)
+    factor_row = np.where(np.isfinite(factors), rows, -1).max(axis=0)
+    columns = np.arange(closes.shape[1])
+    close = np.where(close_row >= 0, closes[np.maximum(close_row, 0), columns], last_close)
+    factor = np.where(factor_row >= 0, factors[np.maximum(factor_row, 0), columns], last_factor)
+    return pd.DataFrame({"symbol": panel.symbols, "close": close, "adj_factor": factor})
 
 
 def _canonical_instruments(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -391,6 +398,8 @@ def _apply(
     write_history(tx.path, panel)
     verify_history(tx.path, panel, sums, total_days)
     sums.update(write_tables(tx.path, instruments, st_intervals, calendar.days))
+    continuing = last_values(panel, last_close, last_factor)
+    sums[LAST_VALUES_TABLE] = write_table(tx.path, LAST_VALUES_TABLE, continuing)
     minute_bars = 0
     minute_meta = dict(state.meta.get("minute", {}))
     if minute_list:
