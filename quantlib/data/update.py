@@ -483,7 +483,7 @@ def build_demo_store(
     if days is not None and (not isinstance(days, int) or days < 1):
         raise ConfigError(f"days must be a positive integer, got {days!r}")
     root = Path(root)
-    if is_store(root):
+    if is_store(root) and current_generation(root) is not None:
         raise DataValidationError(f"{root} already holds a store; use `quantlib data update`")
     source = DemoSource(
         seed=seed,

@@ -239,6 +239,21 @@ def test_unknown_source_and_bad_paths_are_refused(demo_store, tmp_path):
         build_demo_store(demo_store, n_symbols=5, days=5)
 
 
+def test_a_demo_build_that_failed_can_be_run_again(tmp_path, monkeypatch):
+    root = tmp_path / "store"
+
+    def broken(*args, **kwargs):
+        raise SourceError("simulated failure while fetching")
+
+    monkeypatch.setattr(DemoSource, "daily_panel", broken)
+    with pytest.raises(SourceError):
+        build_demo_store(root, n_symbols=10, days=5, minute_days=0)
+    monkeypatch.undo()
+    result = build_demo_store(root, n_symbols=10, days=5, minute_days=0)
+    assert result.days_added == 5
+    assert [u["status"] for u in audit.updates(root)] == ["aborted", "committed"]
+
+
 def test_a_corrupt_chunk_is_reported_not_crashed_on(demo_store):
     generation = demo_store / GENERATIONS_DIR / current_generation(demo_store)
     chunk = next(
