@@ -62,6 +62,22 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def sync_new_files(generation: Path) -> None:
+    """Make a new generation durable: fsync the files this transaction wrote and every
+    directory. Files it did not write are hard links to the parent generation's (link
+    count above 1), made durable when that generation was committed."""
+    for directory, _dirs, files in os.walk(generation):
+        for name in files:
+            path = Path(directory) / name
+            if path.stat().st_nlink == 1:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        fsync_dir(Path(directory))
+
+
 def is_store(root: Path) -> bool:
     """Whether ``root`` holds a quantlib store."""
     return (root / STORE_MARKER).is_file()
@@ -270,7 +286,7 @@ class StoreTransaction:
             self.path / GENERATION_META,
             json.dumps(generation, indent=2, ensure_ascii=False, default=str).encode(),
         )
-        os.sync()
+        sync_new_files(self.path)
         write_atomic(self.root / CURRENT_FILE, self.name.encode())
         self.committed = True
         audit.append_event(

@@ -9,6 +9,7 @@ read the same tables.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,6 +28,7 @@ class Board(StrEnum):
     BSE = "bse"
 
 
+@functools.lru_cache(maxsize=65536)
 def board_of(symbol: str) -> Board:
     """Board of an A-share stock code (any vendor form).
 
