@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from quantlib.data.layout import Status
-from quantlib.market.boards import Board, ipo_rule, limit_pct, limit_prices_fen, to_fen
+from quantlib.market.boards import IPO_NO_LIMIT_RULES, Board, limit_pct, limit_prices_fen, to_fen
 from quantlib.market.calendar import TradingCalendar
 
 
@@ -103,22 +103,27 @@ def listing_rules(
     ipo_days = np.zeros(n, dtype=np.int64)
     cap_up = np.full(n, -1, dtype=np.int64)
     cap_down = np.full(n, -1, dtype=np.int64)
-    board_values = {b.value for b in Board}
-    for column in range(n):
-        if boards[column] not in board_values or np.isnat(list_dates[column]):
+    dates = np.asarray(list_dates).astype("datetime64[D]")
+    known = ~np.isnat(dates)
+    for board in Board:
+        columns = np.flatnonzero((np.asarray(boards, dtype=object) == board.value) & known)
+        rules = sorted(
+            (r for r in IPO_NO_LIMIT_RULES if r.board is board), key=lambda r: r.listed_from
+        )
+        if columns.size == 0 or not rules:
             continue
-        rule = ipo_rule(Board(boards[column]), dt.date.fromisoformat(str(list_dates[column])[:10]))
-        if rule is None:
-            continue
-        ipo_days[column] = rule.days
-        if rule.first_day_cap is not None:
-            cap_up[column], cap_down[column] = rule.first_day_cap
+        starts = np.array([np.datetime64(r.listed_from, "D") for r in rules])
+        which = np.searchsorted(starts, dates[columns], side="right") - 1
+        hit = which >= 0
+        chosen = [rules[i] for i in which[hit]]
+        target = columns[hit]
+        ipo_days[target] = [r.days for r in chosen]
+        cap_up[target] = [r.first_day_cap[0] if r.first_day_cap else -1 for r in chosen]
+        cap_down[target] = [r.first_day_cap[1] if r.first_day_cap else -1 for r in chosen]
     list_pos = np.where(
-        np.isnat(list_dates),
+        known,
+        day_index(calendar, np.where(known, dates, np.datetime64("1991-01-02", "D"))),
         np.iinfo(np.int64).max // 2,
-        day_index(
-            calendar, np.where(np.isnat(list_dates), np.datetime64("1991-01-02", "D"), list_dates)
-        ),
     )
     return ListingRules(
         np.asarray(boards, dtype=object), list_pos.astype(np.int64), ipo_days, cap_up, cap_down

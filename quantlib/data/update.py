@@ -157,17 +157,13 @@ def _canonical_instruments(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     if missing:
         raise DataValidationError(f"source {source!r} instrument list lacks columns {missing}")
     out = frame[list(INSTRUMENT_COLUMNS)].copy()
-    kinds = out["kind"].astype(str)
-    out["symbol"] = [
-        normalize_symbol(s) if k == "stock" else s
-        for s, k in zip(out["symbol"], kinds, strict=True)
-    ]
+    stocks = out["kind"].astype(str).to_numpy() == "stock"
+    out.loc[stocks, "symbol"] = out.loc[stocks, "symbol"].map(normalize_symbol)
     out["list_date"] = pd.to_datetime(out["list_date"]).astype("datetime64[s]")
     out["delist_date"] = pd.to_datetime(out["delist_date"]).astype("datetime64[s]")
-    out["exchange"] = [split_symbol(s)[1].value for s in out["symbol"]]
-    out["board"] = [
-        board_of(s).value if k == "stock" else "" for s, k in zip(out["symbol"], kinds, strict=True)
-    ]
+    out["exchange"] = out["symbol"].map(lambda code: split_symbol(code)[1].value)
+    out["board"] = ""
+    out.loc[stocks, "board"] = out.loc[stocks, "symbol"].map(lambda code: board_of(code).value)
     if out["symbol"].duplicated().any():
         dups = out.loc[out["symbol"].duplicated(), "symbol"].head(5).tolist()
         raise DataValidationError(f"source {source!r} lists instruments twice: {dups}")
