@@ -27,7 +27,7 @@ import zarr
 from zarr.codecs import BloscCodec
 
 from quantlib.core.errors import CorruptStoreError
-from quantlib.data.layout import DAILY_FIELDS
+from quantlib.data.layout import DAILY_FIELDS, READ_CONFIG
 from quantlib.data.panel import Panel
 from quantlib.data.writer import FLAT_KEYS, checksum
 
@@ -158,7 +158,8 @@ def verify_history(generation: Path, panel: Panel, sums: dict[str, str], total: 
     checksums of the same data."""
     first = total - len(panel.days)
     columns = np.arange(len(panel.symbols))
-    stored = read_history(open_history(generation), columns, list(FIELDS), first, total)
+    with zarr.config.set(READ_CONFIG):
+        stored = read_history(open_history(generation), columns, list(FIELDS), first, total)
     for name in FIELDS:
         if checksum(stored[name]) != sums[name]:
             raise CorruptStoreError(f"read-back of the history replica's {name!r} does not match")

@@ -28,6 +28,7 @@ from quantlib.data.layout import (
     MINUTE_CHUNKS,
     MINUTE_DIR,
     MINUTE_FIELDS,
+    READ_CONFIG,
     ST_TABLE,
     FieldSpec,
 )
@@ -180,7 +181,8 @@ def verify_daily(generation: Path, panel: Panel, sums: dict[str, str]) -> int:
     total = array(group, "time").shape[0]
     first = total - len(panel.days)
     for name, spec in DAILY_FIELDS.items():
-        stored = np.asarray(array(group, name)[first:, :], dtype=spec.dtype)
+        with zarr.config.set(READ_CONFIG):
+            stored = np.asarray(array(group, name)[first:, :], dtype=spec.dtype)
         if checksum(stored) != sums[name]:
             raise CorruptStoreError(
                 f"read-back of daily field {name!r} does not match what was written"
