@@ -7,7 +7,8 @@ See ``docs/data-store.md`` for the measurements behind these choices::
       lock                       flock'd by the single writer
       CURRENT                    name of the visible generation, replaced atomically
       gens/gen-000007/           one immutable generation (hard-link clone + changes)
-        daily.zarr/              time x symbol, one array per field
+        daily.zarr/              time x symbol, one array per field, whole 250-day blocks
+        daily_recent.zarr/       the days since the last whole block, 25-day chunks
         minute1/2024.zarr/       one store per calendar year, prices in int32 fen
         instruments.parquet  st_intervals.parquet  calendar.parquet  last_values.parquet
         generation.json          identity of this generation and the update that made it
@@ -30,6 +31,7 @@ AUDIT_DIR = "_audit"
 AUDIT_LOG = "updates.jsonl"
 GENERATION_META = "generation.json"
 DAILY_STORE = "daily.zarr"
+RECENT_DAILY_STORE = "daily_recent.zarr"
 MINUTE_DIR = "minute1"
 INSTRUMENTS_TABLE = "instruments.parquet"
 ST_TABLE = "st_intervals.parquet"
@@ -40,8 +42,11 @@ LAST_VALUES_TABLE = "last_values.parquet"
 #: Time-axis encoding of the daily store: int32 days since this date.
 DAY_EPOCH = "1990-01-01"
 
-#: Daily chunk: a year of days x 500 symbols, about 1 MB of float64 (see docs).
+#: Daily chunk: a year of days x 500 symbols, about 1 MB of float64 (see docs). The
+#: closed part of the daily arrays always holds whole multiples of its 250 days.
 DAILY_CHUNKS = (250, 500)
+#: Chunk of the recent tail: 25 days x 500 symbols, so appends rewrite little.
+RECENT_DAILY_CHUNKS = (25, 500)
 #: Minute chunk: one trading day x 1000 symbols, so appending a day never rewrites a chunk.
 MINUTE_CHUNKS = (240, 1000)
 

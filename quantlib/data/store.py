@@ -29,29 +29,28 @@ from quantlib.core.errors import (
     UnknownSymbolError,
 )
 from quantlib.data import audit
+from quantlib.data.daily import DailyArrays
 from quantlib.data.generations import current_generation, generation_meta, require_store
 from quantlib.data.history import HISTORY_STORE, History, open_history, read_history
 from quantlib.data.layout import (
     CALENDAR_TABLE,
     DAILY_FIELDS,
     DAILY_STORE,
-    DAY_EPOCH,
     DERIVED_DAILY_FIELDS,
     GENERATIONS_DIR,
     INSTRUMENTS_TABLE,
     LAST_VALUES_TABLE,
     MINUTE_FIELDS,
     READ_CONFIG,
+    RECENT_DAILY_STORE,
     ST_TABLE,
     Status,
 )
-from quantlib.data.writer import array, minute_year_path
+from quantlib.data.writer import minute_year_path
 from quantlib.market.calendar import TradingCalendar
 from quantlib.market.symbols import SecurityKind, normalize_symbol
 
 Adjust = Literal["forward", "backward"] | None
-
-DAY_ZERO = np.datetime64(DAY_EPOCH, "D")
 
 #: Requests for at most this many symbols read the symbol-major history replica.
 NARROW_READ = 64
@@ -115,8 +114,7 @@ class DataStore:
         path = self.root / GENERATIONS_DIR / name
         try:
             meta = generation_meta(path)
-            group = zarr.open_group(path / DAILY_STORE, mode="r", zarr_format=3)
-            days = DAY_ZERO + np.asarray(array(group, "time")[:]).astype("timedelta64[D]")
+            daily = DailyArrays(path)
             # the same codes in the same order as the "symbol" coordinate, cheaper to read
             codes: list[str] = (
                 pq.read_table(path / LAST_VALUES_TABLE, columns=["symbol"]).column(0).to_pylist()
@@ -127,9 +125,8 @@ class DataStore:
                 "run `quantlib data check`"
             ) from error
         self.generation, self.path, self.meta = name, path, meta
-        self._daily_group = group
-        self._arrays: dict[str, zarr.Array] = {}
-        self._days = days.astype("datetime64[D]")
+        self._daily = daily
+        self._days = daily.days
         self._times = self._days.astype("datetime64[ns]")
         self._symbols: pd.Index[str] = pd.Index(codes, dtype=object)
         self._has_history = (path / HISTORY_STORE).is_dir()
@@ -393,22 +390,16 @@ class DataStore:
 
     def _read_symbol_coordinate(self) -> np.ndarray:
         """The daily arrays' own ``symbol`` coordinate (for consistency checks)."""
-        return np.asarray(array(self._daily_group, "symbol")[:], dtype=object)
+        return self._daily.symbols()
 
     def _read_rows(
         self, name: str, lo: int, hi: int, columns: np.ndarray | None = None
     ) -> np.ndarray:
         """Rows ``lo:hi`` of one daily field straight from zarr (all symbols if None)."""
-        if self._daily_group is None:
-            self._daily_group = zarr.open_group(self.path / DAILY_STORE, mode="r", zarr_format=3)
-        selection: tuple[slice, slice | np.ndarray] = (slice(lo, hi), slice(None))
-        if columns is not None and len(columns) < len(self._symbols):
-            selection = (slice(lo, hi), np.asarray(columns))
+        if columns is not None and len(columns) == len(self._symbols):
+            columns = None if np.array_equal(columns, np.arange(len(columns))) else columns
         try:
-            if name not in self._arrays:
-                self._arrays[name] = array(self._daily_group, name)
-            with zarr.config.set(READ_CONFIG):
-                return np.asarray(self._arrays[name].get_orthogonal_selection(selection))
+            return self._daily.rows(name, lo, hi, columns)
         except _READ_ERRORS as error:
             raise CorruptStoreError(
                 f"cannot read {name!r} from {self.root} ({self.generation}): "
@@ -416,9 +407,12 @@ class DataStore:
             ) from error
 
     def _lazy_daily(self) -> xr.Dataset:
-        return xr.open_zarr(
-            self.path / DAILY_STORE, consolidated=False, chunks={"time": 1000, "symbol": -1}
-        )
+        chunks = {"time": 1000, "symbol": -1}
+        parts = [
+            xr.open_zarr(self.path / name, consolidated=False, chunks=chunks)
+            for name in (DAILY_STORE, RECENT_DAILY_STORE)
+        ]
+        return xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="exact")
 
     def _factor_at(self, row: int, columns: np.ndarray) -> np.ndarray:
         """Each symbol's latest known factor on or before calendar row ``row``."""

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import zarr
 
 from quantlib.core.dates import now_shanghai, to_date
 from quantlib.core.errors import ConfigError, DataValidationError
 from quantlib.data import audit
+from quantlib.data.daily import DailyArrays
 from quantlib.data.derive import (
     ex_rights_preclose,
     forward_fill,
@@ -42,7 +42,6 @@ from quantlib.data.generations import (
 from quantlib.data.history import verify_history, write_history
 from quantlib.data.layout import (
     CALENDAR_TABLE,
-    DAILY_STORE,
     GENERATIONS_DIR,
     INSTRUMENTS_TABLE,
     LAST_VALUES_TABLE,
@@ -53,7 +52,6 @@ from quantlib.data.quality import ERROR, check_bars, findings_frame
 from quantlib.data.sources.base import INSTRUMENT_COLUMNS, DataSource, create_source
 from quantlib.data.sources.demo import DemoSource
 from quantlib.data.writer import (
-    array,
     verify_daily,
     write_daily,
     write_minute,
@@ -124,9 +122,7 @@ def _read_state(root: Path, name: str | None) -> _StoreState:
             np.array([]),
         )
     path = root / GENERATIONS_DIR / name
-    group = zarr.open_group(path / DAILY_STORE, mode="r", zarr_format=3)
-    times = array(group, "time")
-    last_day = dt.date(1990, 1, 1) + dt.timedelta(days=int(np.asarray(times[-1:])[0]))
+    last_day = dt.date.fromisoformat(str(DailyArrays(path).days[-1]))
     last = pd.read_parquet(path / LAST_VALUES_TABLE)
     return _StoreState(
         name,

@@ -8,6 +8,7 @@ generation is never modified.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from zarr.codecs import BloscCodec, ZstdCodec
 from zarr.core.chunk_key_encodings import ChunkKeyEncodingParams
 
 from quantlib.core.errors import CorruptStoreError, DataValidationError
+from quantlib.data.daily import DailyArrays, array
 from quantlib.data.layout import (
     CALENDAR_TABLE,
     DAILY_CHUNKS,
@@ -28,7 +30,8 @@ from quantlib.data.layout import (
     MINUTE_CHUNKS,
     MINUTE_DIR,
     MINUTE_FIELDS,
-    READ_CONFIG,
+    RECENT_DAILY_CHUNKS,
+    RECENT_DAILY_STORE,
     ST_TABLE,
     FieldSpec,
 )
@@ -48,14 +51,6 @@ def checksum(values: np.ndarray) -> str:
     if data.dtype.byteorder == ">":
         data = data.astype(data.dtype.newbyteorder("<"))
     return hashlib.sha256(data.tobytes()).hexdigest()
-
-
-def array(group: zarr.Group, name: str) -> zarr.Array:
-    """A member array of a group (raising if the store is malformed)."""
-    member = group[name]
-    if not isinstance(member, zarr.Array):
-        raise CorruptStoreError(f"{group.store_path}/{name} is not an array")
-    return member
 
 
 def _encode_days(days: np.ndarray) -> np.ndarray:
@@ -137,53 +132,91 @@ def _write_field(
     existing[old_times:, :] = values
 
 
-def write_daily(generation: Path, panel: Panel) -> dict[str, str]:
-    """Create the daily store, or append ``panel``'s days (and any new symbols) to it.
+_DAY_ATTRS = {"units": f"days since {DAY_EPOCH}", "calendar": "proleptic_gregorian"}
 
+
+def _append_daily(
+    path: Path,
+    times: np.ndarray,
+    symbols: np.ndarray,
+    fields: dict[str, np.ndarray],
+    chunks: tuple[int, int],
+) -> None:
+    """Append rows (and any new symbols) to one daily group, creating it when absent."""
+    if path.exists():
+        group = zarr.open_group(path, mode="r+", zarr_format=3)
+        old_times: int | None = _append_coords(group, times, symbols)
+    else:
+        group = zarr.open_group(path, mode="w", zarr_format=3)
+        _create_coords(group, times, _DAY_ATTRS, "int32", symbols)
+        old_times = None
+    for name, spec in DAILY_FIELDS.items():
+        _write_field(group, spec, fields[name], old_times, len(symbols), chunks, _DAILY_CODEC)
+
+
+def write_daily(generation: Path, panel: Panel) -> dict[str, str]:
+    """Create the daily arrays, or append ``panel``'s days (and any new symbols).
+
+    New days go to the recent tail; whenever the tail holds a whole block of days, the
+    block moves into the closed part as one new chunk row (see :mod:`quantlib.data.daily`).
     Returns the sha256 of each field's written slice.
     """
     missing = set(DAILY_FIELDS) - set(panel.fields)
     if missing:
         raise DataValidationError(f"daily panel lacks fields {sorted(missing)}")
-    path = generation / DAILY_STORE
+    closed_path, recent_path = generation / DAILY_STORE, generation / RECENT_DAILY_STORE
+    block = DAILY_CHUNKS[0]
     times = _encode_days(panel.days)
-    if path.exists():
-        group = zarr.open_group(path, mode="r+", zarr_format=3)
-        old_times: int | None = _append_coords(group, times, panel.symbols)
-    else:
-        group = zarr.open_group(path, mode="w", zarr_format=3)
-        _create_coords(
-            group,
-            times,
-            {"units": f"days since {DAY_EPOCH}", "calendar": "proleptic_gregorian"},
-            "int32",
-            panel.symbols,
-        )
-        old_times = None
-    sums = {}
-    for name, spec in DAILY_FIELDS.items():
-        _write_field(
-            group,
-            spec,
-            panel.fields[name],
-            old_times,
-            len(panel.symbols),
-            DAILY_CHUNKS,
-            _DAILY_CODEC,
-        )
-        sums[name] = checksum(np.asarray(panel.fields[name], dtype=spec.dtype))
-    return sums
+    fields = {
+        name: np.asarray(panel.fields[name], dtype=spec.dtype)
+        for name, spec in DAILY_FIELDS.items()
+    }
+    if closed_path.exists():
+        recent = zarr.open_group(recent_path, mode="r", zarr_format=3)
+        held = array(recent, "time").shape[0]
+        if held + len(times) >= block:
+            stored = DailyArrays(generation)
+            first = stored.split
+            total = len(stored.days)
+            times = np.concatenate([_encode_days(stored.days[first:]), times])
+            width = len(panel.symbols)
+            for name, spec in DAILY_FIELDS.items():
+                tail = np.full((total - first, width), spec.fill, dtype=spec.dtype)
+                old = stored.rows(name, first, total)
+                tail[:, : old.shape[1]] = old
+                fields[name] = np.concatenate([tail, fields[name]])
+            shutil.rmtree(recent_path)  # this generation's links only; the parent keeps its own
+        else:
+            block = 0
+    whole = (len(times) // block) * block if block else 0
+    _append_daily(
+        closed_path,
+        times[:whole],
+        panel.symbols,
+        {n: v[:whole] for n, v in fields.items()},
+        DAILY_CHUNKS,
+    )
+    _append_daily(
+        recent_path,
+        times[whole:],
+        panel.symbols,
+        {n: v[whole:] for n, v in fields.items()},
+        RECENT_DAILY_CHUNKS,
+    )
+    return {
+        name: checksum(np.asarray(panel.fields[name], dtype=spec.dtype))
+        for name, spec in DAILY_FIELDS.items()
+    }
 
 
 def verify_daily(generation: Path, panel: Panel, sums: dict[str, str]) -> int:
     """Read back the days just written and compare checksums; returns the stored day count."""
-    group = zarr.open_group(generation / DAILY_STORE, mode="r", zarr_format=3)
-    total = array(group, "time").shape[0]
+    stored = DailyArrays(generation)
+    total = len(stored.days)
     first = total - len(panel.days)
     for name, spec in DAILY_FIELDS.items():
-        with zarr.config.set(READ_CONFIG):
-            stored = np.asarray(array(group, name)[first:, :], dtype=spec.dtype)
-        if checksum(stored) != sums[name]:
+        values = np.asarray(stored.rows(name, first, total), dtype=spec.dtype)
+        if checksum(values) != sums[name]:
             raise CorruptStoreError(
                 f"read-back of daily field {name!r} does not match what was written"
             )

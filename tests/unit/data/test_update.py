@@ -110,6 +110,28 @@ def test_update_by_name_continues_the_recorded_demo_market(demo_store, tmp_path)
     assert after.info()["minute"]["end"] == str(end)
 
 
+def test_a_full_block_of_recent_days_moves_into_the_closed_arrays(tmp_path):
+    from quantlib.data.daily import DailyArrays
+
+    root = tmp_path / "store"
+    build_demo_store(root, n_symbols=40, days=240, seed=3, start="2024-01-02", minute_days=0)
+    store = open_store(root)
+    assert (DailyArrays(store.path).split, len(store.trading_days())) == (0, 240)
+    update_store(root, "demo", end=store.calendar.offset(store.end, 30))
+    after = open_store(root)
+    layout = DailyArrays(after.path)
+    assert (layout.split, len(layout.days)) == (250, 270)
+    fresh = tmp_path / "fresh"
+    build_demo_store(fresh, n_symbols=40, days=270, seed=3, start="2024-01-02", minute_days=0)
+    full = open_store(fresh)
+    assert after.symbols == full.symbols
+    for name in DAILY_FIELDS:
+        mine = after.bars(fields=[name], lazy=True)[name].values
+        theirs = full.bars(fields=[name])[name].values
+        assert np.array_equal(mine, theirs, equal_nan=True), name
+    assert check_store(root).empty
+
+
 def test_new_listings_are_appended_after_the_stored_symbols(demo_store):
     before = open_store(demo_store).symbols
     update_store(
