@@ -45,8 +45,10 @@ DAY_EPOCH = "1990-01-01"
 #: Daily chunk: a year of days x 500 symbols, about 1 MB of float64 (see docs). The
 #: closed part of the daily arrays always holds whole multiples of its 250 days.
 DAILY_CHUNKS = (250, 500)
-#: Chunk of the recent tail: 25 days x 500 symbols, so appends rewrite little.
-RECENT_DAILY_CHUNKS = (25, 500)
+#: Chunk of the recent tail: 25 days x 8192 symbols (all of them in one chunk column).
+#: zarr's cost per chunk written (~1.5 ms) dominates a one-day append, so the tail keeps
+#: few chunks per row: 12 fields x 1 chunk instead of 12 x 10 (measured 42 ms vs 181 ms).
+RECENT_DAILY_CHUNKS = (25, 8192)
 #: Minute chunk: one trading day x 1000 symbols, so appending a day never rewrites a chunk.
 MINUTE_CHUNKS = (240, 1000)
 
