@@ -4,9 +4,9 @@
 (chunks of a year x 500 symbols, ideal for panels, windows and years-long reads);
 ``daily_recent.zarr`` holds the days since, in chunks of 25 days x all symbols, so that
 a daily append rewrites one small chunk per field (zarr's per-chunk cost, not bytes,
-dominates appends) and a recent day's cross-section decodes a tenth as much. When the tail reaches a full block
-it moves into ``daily.zarr`` as exactly one new chunk row. Both groups have the same
-fields and symbols; :class:`DailyArrays` reads them as one.
+dominates appends) and a recent day's cross-section decodes a tenth as much. When the
+tail reaches a full block it moves into ``daily.zarr`` as exactly one new chunk row.
+Both groups have the same fields and symbols; :class:`DailyArrays` reads them as one.
 """
 
 from __future__ import annotations
