@@ -8,8 +8,10 @@ meanwhile; :meth:`DataStore.refresh` moves it to the newest generation.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,6 +99,48 @@ def _normalize_any(code: str) -> str:
         return normalize_symbol(code, SecurityKind.INDEX)
 
 
+@dataclass
+class _Generation:
+    """What a handle reads of one immutable generation, shared by every handle on it;
+    parts are loaded on first use."""
+
+    path: Path
+    daily: DailyArrays
+    days: np.ndarray
+    times: np.ndarray
+    symbols: pd.Index
+    has_history: bool
+    history: History | None = None
+    calendar: TradingCalendar | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    minute: dict[int, xr.Dataset] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=8)
+def _open_generation(path: Path, update_id: str) -> _Generation:
+    """Open a generation once per process. ``update_id`` is part of the key so that a
+    store rebuilt at the same path never gets another store's state."""
+    del update_id
+    try:
+        daily = DailyArrays(path)
+        # the same codes in the same order as the "symbol" coordinate, cheaper to read
+        codes: list[str] = (
+            pq.read_table(path / LAST_VALUES_TABLE, columns=["symbol"]).column(0).to_pylist()
+        )
+    except (*_READ_ERRORS, zarr.errors.BaseZarrError) as error:
+        raise CorruptStoreError(
+            f"store generation {path} is unreadable: {error}; run `quantlib data check`"
+        ) from error
+    return _Generation(
+        path=path,
+        daily=daily,
+        days=daily.days,
+        times=daily.days.astype("datetime64[ns]"),
+        symbols=pd.Index(codes, dtype=object),
+        has_history=(path / HISTORY_STORE).is_dir(),
+    )
+
+
 class DataStore:
     """Read API over one generation of a store (see :func:`open_store`)."""
 
@@ -114,37 +158,24 @@ class DataStore:
         path = self.root / GENERATIONS_DIR / name
         try:
             meta = generation_meta(path)
-            daily = DailyArrays(path)
-            # the same codes in the same order as the "symbol" coordinate, cheaper to read
-            codes: list[str] = (
-                pq.read_table(path / LAST_VALUES_TABLE, columns=["symbol"]).column(0).to_pylist()
-            )
-        except (*_READ_ERRORS, zarr.errors.BaseZarrError) as error:
+        except _READ_ERRORS as error:
             raise CorruptStoreError(
                 f"store {self.root} generation {name} is unreadable: {error}; "
                 "run `quantlib data check`"
             ) from error
+        self._gen = _open_generation(path, str(meta.get("update_id", "")))
         self.generation, self.path, self.meta = name, path, meta
-        self._daily = daily
-        self._days = daily.days
-        self._times = self._days.astype("datetime64[ns]")
-        self._symbols: pd.Index[str] = pd.Index(codes, dtype=object)
-        self._has_history = (path / HISTORY_STORE).is_dir()
-        self._history: History | None = None
-        self._tables: dict[str, pd.DataFrame] = {}
-        self._calendar: TradingCalendar | None = None
-        self._minute: dict[int, xr.Dataset] = {}
 
     def _table(self, name: str) -> pd.DataFrame:
         """A Parquet table of this generation, read once."""
-        if name not in self._tables:
+        if name not in self._gen.tables:
             try:
-                self._tables[name] = pd.read_parquet(self.path / name)
+                self._gen.tables[name] = pd.read_parquet(self.path / name)
             except _READ_ERRORS as error:
                 raise CorruptStoreError(
                     f"{self.path / name} is unreadable: {error}; run `quantlib data check`"
                 ) from error
-        return self._tables[name]
+        return self._gen.tables[name]
 
     @property
     def snapshot(self) -> str:
@@ -154,29 +185,29 @@ class DataStore:
     @property
     def calendar(self) -> TradingCalendar:
         """The trading calendar the store was built with."""
-        if self._calendar is None:
-            self._calendar = TradingCalendar(self._table(CALENDAR_TABLE)["date"])
-        return self._calendar
+        if self._gen.calendar is None:
+            self._gen.calendar = TradingCalendar(self._table(CALENDAR_TABLE)["date"])
+        return self._gen.calendar
 
     @property
     def symbols(self) -> list[str]:
         """Every instrument with daily data, in storage order."""
-        return list(self._symbols)
+        return list(self._gen.symbols)
 
     @property
     def start(self) -> dt.date:
         """First day with daily data."""
-        return dt.date.fromisoformat(str(self._days[0]))
+        return dt.date.fromisoformat(str(self._gen.days[0]))
 
     @property
     def end(self) -> dt.date:
         """Last day with daily data."""
-        return dt.date.fromisoformat(str(self._days[-1]))
+        return dt.date.fromisoformat(str(self._gen.days[-1]))
 
     def trading_days(self, start: Any = None, end: Any = None) -> pd.DatetimeIndex:
         """Trading days with daily data in ``[start, end]``."""
         lo, hi = self._row_range(start, end)
-        return pd.DatetimeIndex(self._days[lo:hi].astype("datetime64[ns]"), name="time")
+        return pd.DatetimeIndex(self._gen.days[lo:hi].astype("datetime64[ns]"), name="time")
 
     # -- reference data -----------------------------------------------------------------
     def instruments(
@@ -204,13 +235,13 @@ class DataStore:
     # -- validation helpers -------------------------------------------------------------
     def _columns(self, symbols: str | Iterable[str] | None) -> tuple[np.ndarray, list[str]]:
         if symbols is None:
-            return np.arange(len(self._symbols)), list(self._symbols)
+            return np.arange(len(self._gen.symbols)), list(self._gen.symbols)
         if isinstance(symbols, str):
             symbols = [symbols]
         wanted = [_normalize_any(s) for s in symbols]
         if not wanted:
             raise UnknownSymbolError("no symbols requested")
-        positions = self._symbols.get_indexer(pd.Index(wanted, dtype=object))
+        positions = self._gen.symbols.get_indexer(pd.Index(wanted, dtype=object))
         unknown = [s for s, p in zip(wanted, positions, strict=True) if p < 0]
         if unknown:
             raise UnknownSymbolError(
@@ -240,8 +271,8 @@ class DataStore:
                 f"end {last} is after the store's last day {self.end}; "
                 "run `quantlib data update` to fetch newer days"
             )
-        lo = int(np.searchsorted(self._days, np.datetime64(first, "D"), side="left"))
-        hi = int(np.searchsorted(self._days, np.datetime64(last, "D"), side="right"))
+        lo = int(np.searchsorted(self._gen.days, np.datetime64(first, "D"), side="left"))
+        hi = int(np.searchsorted(self._gen.days, np.datetime64(last, "D"), side="right"))
         return lo, hi
 
     @staticmethod
@@ -336,7 +367,7 @@ class DataStore:
                 time=slice(lo, hi), symbol=columns[order]
             )
             raw = {name: dataset[name].data for name in needs}
-        elif self._has_history and len(columns) <= NARROW_READ:
+        elif self._gen.has_history and len(columns) <= NARROW_READ:
             raw = self._read_narrow(sorted(needs), columns[order], lo, hi)
         else:
             raw = {name: self._read_rows(name, lo, hi, columns[order]) for name in needs}
@@ -363,10 +394,10 @@ class DataStore:
             "adjust": mode or "none",
         }
         if mode == "forward":
-            attrs["as_of"] = str(to_date(as_of) if as_of is not None else self._days[hi - 1])
+            attrs["as_of"] = str(to_date(as_of) if as_of is not None else self._gen.days[hi - 1])
         out = xr.Dataset(
             {name: (("time", "symbol"), raw[name]) for name in names},
-            coords={"time": self._times[lo:hi], "symbol": np.asarray(wanted, dtype=object)},
+            coords={"time": self._gen.times[lo:hi], "symbol": np.asarray(wanted, dtype=object)},
             attrs=attrs,
         )
         if as_pandas:
@@ -377,11 +408,11 @@ class DataStore:
         self, names: list[str], columns: np.ndarray, lo: int, hi: int
     ) -> dict[str, np.ndarray]:
         """Few symbols: read the symbol-major replica instead of whole day x 500 chunks."""
-        if self._history is None:
-            self._history = open_history(self.path)
+        if self._gen.history is None:
+            self._gen.history = open_history(self.path)
         try:
             with zarr.config.set(READ_CONFIG):
-                return read_history(self._history, columns, names, lo, hi)
+                return read_history(self._gen.history, columns, names, lo, hi)
         except _READ_ERRORS as error:
             raise CorruptStoreError(
                 f"cannot read the history replica of {self.root} ({self.generation}): "
@@ -390,16 +421,16 @@ class DataStore:
 
     def _read_symbol_coordinate(self) -> np.ndarray:
         """The daily arrays' own ``symbol`` coordinate (for consistency checks)."""
-        return self._daily.symbols()
+        return self._gen.daily.symbols()
 
     def _read_rows(
         self, name: str, lo: int, hi: int, columns: np.ndarray | None = None
     ) -> np.ndarray:
         """Rows ``lo:hi`` of one daily field straight from zarr (all symbols if None)."""
-        if columns is not None and len(columns) == len(self._symbols):
+        if columns is not None and len(columns) == len(self._gen.symbols):
             columns = None if np.array_equal(columns, np.arange(len(columns))) else columns
         try:
-            return self._daily.rows(name, lo, hi, columns)
+            return self._gen.daily.rows(name, lo, hi, columns)
         except _READ_ERRORS as error:
             raise CorruptStoreError(
                 f"cannot read {name!r} from {self.root} ({self.generation}): "
@@ -488,9 +519,9 @@ class DataStore:
         return sorted(int(p.stem) for p in folder.glob("*.zarr"))
 
     def _minute_year(self, year: int) -> xr.Dataset:
-        if year not in self._minute:
+        if year not in self._gen.minute:
             try:
-                self._minute[year] = xr.open_dataset(
+                self._gen.minute[year] = xr.open_dataset(
                     minute_year_path(self.path, year),
                     engine="zarr",
                     chunks=None,
@@ -501,7 +532,7 @@ class DataStore:
                 raise CorruptStoreError(
                     f"minute bars of {year} in {self.root} are unreadable: {error}"
                 ) from error
-        return self._minute[year]
+        return self._gen.minute[year]
 
     def _minute_bars(
         self,
@@ -518,8 +549,8 @@ class DataStore:
             raise UnknownFieldError(f"store {self.root} holds no minute bars")
         names = self._fields(fields, list(MINUTE_FIELDS))
         lo, hi = self._row_range(start, end)
-        first = pd.Timestamp(self._days[lo])
-        last = pd.Timestamp(self._days[hi - 1]) + pd.Timedelta(days=1)
+        first = pd.Timestamp(self._gen.days[lo])
+        last = pd.Timestamp(self._gen.days[hi - 1]) + pd.Timedelta(days=1)
         parts = []
         wanted: list[str] | None = None
         for year in years:
@@ -541,7 +572,7 @@ class DataStore:
             rows = slice(int(times.searchsorted(first)), int(times.searchsorted(last)))
             parts.append(self._load(data[names].isel(time=rows, symbol=positions)))
         if not parts or wanted is None:
-            raise DateError(f"no minute bars between {first.date()} and {self._days[hi - 1]}")
+            raise DateError(f"no minute bars between {first.date()} and {self._gen.days[hi - 1]}")
         combined = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]
         combined = combined.assign_coords(symbol=np.asarray(wanted, dtype=object))
         out = xr.Dataset(coords=combined.coords)
@@ -586,7 +617,7 @@ class DataStore:
         if mode == "forward":
             ref_row = hi - 1 if as_of is None else self._row_range(as_of, as_of)[1] - 1
             factor = factor / self._factor_at(ref_row, columns)[None, :]
-        rows = np.searchsorted(self._days[lo:hi], dates)
+        rows = np.searchsorted(self._gen.days[lo:hi], dates)
         return np.where(np.isfinite(factor), factor, 1.0)[rows]
 
     # -- description --------------------------------------------------------------------
@@ -604,8 +635,8 @@ class DataStore:
             "daily": {
                 "start": str(self.start),
                 "end": str(self.end),
-                "days": len(self._days),
-                "symbols": len(self._symbols),
+                "days": len(self._gen.days),
+                "symbols": len(self._gen.symbols),
             },
             "instruments": {
                 "by_kind": instruments["kind"].value_counts().to_dict(),
@@ -629,7 +660,7 @@ class DataStore:
     def __repr__(self) -> str:
         return (
             f"DataStore({str(self.root)!r}, {self.snapshot}, daily {self.start}..{self.end}, "
-            f"{len(self._symbols)} symbols)"
+            f"{len(self._gen.symbols)} symbols)"
         )
 
     def _repr_html_(self) -> str:
