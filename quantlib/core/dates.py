@@ -21,8 +21,6 @@ UTC = dt.UTC
 
 _COMPACT = re.compile(r"^\d{8}$")
 
-DateLike = dt.date | str | pd.Timestamp | np.datetime64
-
 
 def to_date(value: Any, *, name: str = "date") -> dt.date:
     """Parse ``value`` into a :class:`datetime.date`.

@@ -14,15 +14,12 @@ mapped to the new ones (``830799.BJ`` -> ``920799.BJ``).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import functools
 import re
 from enum import StrEnum
 from importlib import resources
 
 from quantlib.core.errors import MalformedSymbolError
-
-BSE_CODE_SWITCH_DATE = dt.date(2025, 10, 9)
 
 
 class Exchange(StrEnum):

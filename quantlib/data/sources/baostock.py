@@ -86,9 +86,6 @@ def _dates(values: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
-_KIND_OF = {"index": SecurityKind.INDEX}
-
-
 class BaoStockSource(DataSource):
     """Market data from BaoStock (free, anonymous login by default).
 
