@@ -31,7 +31,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,6 +55,7 @@ from quantlib.data.sources.base import (
     call_vendor,
     empty_frame,
     finish_frame,
+    library_version,
     require_columns,
     require_rows,
 )
@@ -322,10 +323,7 @@ class AkShareSource(DataSource):
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and akshare version."""
-        try:
-            version: str | None = metadata.version("akshare")
-        except metadata.PackageNotFoundError:
-            version = None
+        version = library_version("akshare")
         return {
             "source": self.name,
             "endpoint": self.endpoint,

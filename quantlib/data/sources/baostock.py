@@ -28,7 +28,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,6 +49,7 @@ from quantlib.data.sources.base import (
     RateLimiter,
     call_vendor,
     empty_frame,
+    library_version,
     require_rows,
 )
 from quantlib.market.symbols import (
@@ -304,10 +305,7 @@ class BaoStockSource(DataSource):
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and baostock version (the password is never included)."""
-        try:
-            version: str | None = metadata.version("baostock")
-        except metadata.PackageNotFoundError:
-            version = None
+        version = library_version("baostock")
         return {
             "source": self.name,
             "endpoint": self.endpoint,

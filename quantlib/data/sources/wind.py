@@ -31,7 +31,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -51,6 +51,7 @@ from quantlib.data.sources.base import (
     RateLimiter,
     call_vendor,
     empty_frame,
+    library_version,
 )
 from quantlib.market.symbols import Vendor, to_vendor_symbol, try_normalize_symbol
 
@@ -284,10 +285,7 @@ class WindSource(DataSource):
 
     def describe(self) -> dict[str, Any]:
         """Source name, endpoint and sector (WindPy is not a versioned distribution)."""
-        try:
-            version: str | None = metadata.version("WindPy")
-        except metadata.PackageNotFoundError:
-            version = None
+        version = library_version("WindPy")
         return {
             "source": self.name,
             "endpoint": self.endpoint,
