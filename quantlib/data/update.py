@@ -47,7 +47,7 @@ from quantlib.data.layout import (
     LAST_VALUES_TABLE,
     Status,
 )
-from quantlib.data.panel import Panel, pivot_long
+from quantlib.data.panel import Panel
 from quantlib.data.quality import ERROR, check_bars, findings_frame
 from quantlib.data.sources.base import INSTRUMENT_COLUMNS, DataSource, create_source
 from quantlib.data.sources.demo import DemoSource
@@ -237,30 +237,6 @@ def derive_daily(
     return Panel(days, symbols, fields)
 
 
-def _minute_panel(source: DataSource, days: np.ndarray, symbols: list[str]) -> Panel:
-    if isinstance(source, DemoSource):
-        return source.minute_panel(days, symbols)
-    start, end = (dt.date.fromisoformat(str(d)) for d in (days[0], days[-1]))
-    bars = source.minute_bars(start, end, symbols)
-    times = pd.DatetimeIndex(pd.to_datetime(bars["time"]))
-    if times.tz is None:
-        raise DataValidationError("minute bar times must be timezone-aware")
-    local = times.tz_convert("Asia/Shanghai").tz_localize(None)
-    frame = bars.assign(time=local)
-    axis = np.unique(local.to_numpy().astype("datetime64[ns]"))
-    columns = {
-        name: (np.dtype("float64"), np.nan) for name in ("open", "high", "low", "close", "amount")
-    }
-    arrays, _ = pivot_long(
-        frame,
-        axis,
-        np.asarray(symbols, dtype=object),
-        {**columns, "volume": (np.dtype("int64"), 0)},
-        time_column="time",
-    )
-    return Panel(axis, np.asarray(symbols, dtype=object), arrays)
-
-
 def update_store(
     root: Path | str,
     source: DataSource | str,
@@ -329,8 +305,7 @@ def _apply(
 ) -> UpdateResult:
     """The body of an update, run under the store's lock in a fresh generation."""
     if state.last_day is None:
-        if first_wanted is None and isinstance(src, DemoSource):
-            first_wanted = src.start
+        first_wanted = first_wanted or src.first_day()
         if first_wanted is None:
             raise ConfigError("a new store needs a start date (--start)")
         first = first_wanted
@@ -382,8 +357,8 @@ def _apply(
     if state.generation is None:
         if minute_symbols is not None:
             minute_list = [normalize_symbol(s) for s in minute_symbols]
-        elif isinstance(src, DemoSource):
-            minute_list = src.minute_symbol_list().tolist()
+        else:
+            minute_list = src.default_minute_symbols()
     step("write", 0.6)
     sums = write_daily(tx.path, panel)
     total_days = verify_daily(tx.path, panel, sums)
@@ -400,7 +375,7 @@ def _apply(
             minute_days = days[days >= np.datetime64(to_date(minute_start), "D")]
         if minute_days.size:
             step("minute bars", 0.8)
-            minute = _minute_panel(src, minute_days, minute_list)
+            minute = src.minute_panel(minute_days, minute_list)
             sums.update(write_minute(tx.path, minute))
             minute_bars = int((minute.fields["volume"] > 0).sum())
             minute_meta = {

@@ -130,6 +130,37 @@ class DataSource(abc.ABC):
         )
         return Panel(days, np.asarray(chosen, dtype=object), {**arrays, **factor_arrays})
 
+    def minute_panel(self, days: np.ndarray, symbols: Sequence[str] | None = None) -> Panel:
+        """One-minute bars of trading ``days`` as a panel over naive Shanghai bar-end times.
+
+        The default pivots :meth:`minute_bars`; sources that hold arrays override it.
+        """
+        days = np.asarray(days).astype("datetime64[D]")
+        wanted = symbols if symbols is not None else self.default_minute_symbols()
+        chosen = np.asarray(list(wanted), dtype=object)
+        start, end = (dt.date.fromisoformat(str(d)) for d in (days[0], days[-1]))
+        bars = self.minute_bars(start, end, list(chosen))
+        times = pd.DatetimeIndex(pd.to_datetime(bars["time"]))
+        if times.tz is None:
+            raise SourceError(f"source {self.name!r} returned minute times without a timezone")
+        local = times.tz_convert("Asia/Shanghai").tz_localize(None)
+        axis = np.unique(local.to_numpy().astype("datetime64[ns]"))
+        columns: dict[str, tuple[np.dtype, float | int]] = {
+            name: (np.dtype("float64"), np.nan)
+            for name in ("open", "high", "low", "close", "amount")
+        }
+        columns["volume"] = (np.dtype("int64"), 0)
+        arrays, _ = pivot_long(bars.assign(time=local), axis, chosen, columns, time_column="time")
+        return Panel(axis, chosen, arrays)
+
+    def first_day(self) -> dt.date | None:
+        """Where a new store starts when no start is given (None: it must be given)."""
+        return None
+
+    def default_minute_symbols(self) -> list[str]:
+        """Symbols a new store keeps minute bars for when none are named (none by default)."""
+        return []
+
     def resolve_symbols(
         self,
         start: dt.date,

@@ -336,6 +336,14 @@ class DemoSource(DataSource):
             }
         )[list(FACTOR_COLUMNS)]
 
+    def first_day(self) -> dt.date:
+        """The market's first trading day."""
+        return self.start
+
+    def default_minute_symbols(self) -> list[str]:
+        """The stocks with minute bars."""
+        return [str(s) for s in self.minute_symbol_list()]
+
     def minute_symbol_list(self) -> np.ndarray:
         """The stocks that have minute bars: the well-known codes first, then the others."""
         stocks = self.universe.symbols[self.universe.kinds == "stock"]

@@ -88,6 +88,11 @@ class FrameSource(DataSource):
     ) -> pd.DataFrame:
         return self.demo.adj_factors(start, end, symbols)
 
+    def minute_bars(
+        self, start: dt.date, end: dt.date, symbols: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        return self.demo.minute_bars(start, end, symbols)
+
 
 def test_update_by_name_continues_the_recorded_demo_market(demo_store, tmp_path):
     before = open_store(demo_store)
@@ -161,6 +166,28 @@ def test_a_frame_only_source_builds_the_same_store_as_the_panel_path(tmp_path, d
         if drop_preclose and name in ("preclose", "up_limit", "down_limit"):
             x, y = x[1:, listed_before], y[1:, listed_before]  # IPO issue prices are unknown
         assert np.allclose(x, y, equal_nan=True, atol=1e-9), name
+
+
+def test_minute_bars_from_a_vendor_frame_match_the_demo_panels(tmp_path):
+    demo = DemoSource(seed=4, n_symbols=30, start="2024-03-01", minute_symbols=3)
+    end = demo.calendar.offset(demo.start, 9)
+    minute_from = demo.calendar.offset(end, -1)
+    symbols = demo.minute_symbol_list().tolist()
+    a, b = tmp_path / "a", tmp_path / "b"
+    update_store(a, demo, end=end, minute_start=minute_from)
+    update_store(
+        b,
+        FrameSource(demo),
+        start=demo.start,
+        end=end,
+        minute_symbols=symbols,
+        minute_start=minute_from,
+    )
+    ours = open_store(a).bars(symbols, minute_from, end, freq="1m", fields="all")
+    theirs = open_store(b).bars(symbols, minute_from, end, freq="1m", fields="all")
+    assert ours.sizes == {"time": 480, "symbol": 3}
+    for name in ours.data_vars:
+        assert np.array_equal(ours[name].values, theirs[name].values, equal_nan=True), name
 
 
 def test_up_to_date_store_records_a_skipped_update(demo_store):
