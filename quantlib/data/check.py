@@ -26,7 +26,7 @@ from quantlib.data.quality import (
 from quantlib.data.sources.base import DataSource, create_source
 from quantlib.data.store import DataStore
 
-#: Days read at once (a multiple of the 250-day chunk) to bound memory on large stores.
+#: Days read at once (a multiple of the 125-day chunk) to bound memory on large stores.
 BLOCK_DAYS = 500
 
 

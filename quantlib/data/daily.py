@@ -1,7 +1,7 @@
 """The daily arrays of one generation: a closed part and a recent tail.
 
 ``daily.zarr`` holds whole blocks of :data:`~quantlib.data.layout.DAILY_CHUNKS` days
-(chunks of a year x 500 symbols, ideal for panels, windows and years-long reads);
+(chunks of half a year x 1000 symbols, for panels, windows and years-long reads);
 ``daily_recent.zarr`` holds the days since, in chunks of 25 days x all symbols, so that
 a daily append rewrites one small chunk per field (zarr's per-chunk cost, not bytes,
 dominates appends) and a recent day's cross-section decodes a tenth as much. When the

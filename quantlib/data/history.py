@@ -1,6 +1,6 @@
 """The symbol-major replica of the daily store, for fast reads of a few symbols' history.
 
-The main daily arrays are chunked a year of days x 500 symbols, which serves
+The main daily arrays are chunked half a year of days x 1000 symbols, which serves
 cross-sections, panels and windows well but makes one symbol's full history decode every
 chunk of its column. Each generation therefore also keeps ``daily_history.zarr``:
 

@@ -24,7 +24,7 @@ from quantlib.core.errors import (
 )
 from quantlib.data import audit, check_store, open_store, update_store
 from quantlib.data.generations import KEEP_GENERATIONS, current_generation
-from quantlib.data.layout import DAILY_FIELDS, GENERATIONS_DIR
+from quantlib.data.layout import DAILY_CHUNKS, DAILY_FIELDS, GENERATIONS_DIR
 from quantlib.data.sources.base import DataSource
 from quantlib.data.sources.demo import DemoSource
 from quantlib.data.update import build_demo_store
@@ -121,11 +121,13 @@ def test_a_full_block_of_recent_days_moves_into_the_closed_arrays(tmp_path):
     root = tmp_path / "store"
     build_demo_store(root, n_symbols=40, days=240, seed=3, start="2024-01-02", minute_days=0)
     store = open_store(root)
-    assert (DailyArrays(store.path).split, len(store.trading_days())) == (0, 240)
+    block = DAILY_CHUNKS[0]
+    assert (DailyArrays(store.path).split, len(store.trading_days())) == (240 // block * block, 240)
     update_store(root, "demo", end=store.calendar.offset(store.end, 30))
     after = open_store(root)
     layout = DailyArrays(after.path)
-    assert (layout.split, len(layout.days)) == (250, 270)
+    assert (layout.split, len(layout.days)) == (270 // block * block, 270)
+    assert layout.split > 240 // block * block  # the update moved a block out of the tail
     fresh = tmp_path / "fresh"
     build_demo_store(fresh, n_symbols=40, days=270, seed=3, start="2024-01-02", minute_days=0)
     full = open_store(fresh)
