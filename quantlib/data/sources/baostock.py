@@ -44,11 +44,11 @@ from quantlib.core.errors import (
 from quantlib.data.sources.base import (
     DAILY_COLUMNS,
     FACTOR_COLUMNS,
-    INSTRUMENT_COLUMNS,
     DataSource,
     RateLimiter,
     call_vendor,
     empty_frame,
+    finish_instruments,
     library_version,
     require_rows,
 )
@@ -218,8 +218,7 @@ class BaoStockSource(DataSource):
                 "delist_date": _dates(frame["outDate"]).to_numpy(),
             }
         )
-        out = out.dropna(subset=["symbol"]).drop_duplicates("symbol").sort_values("symbol")
-        return out.reset_index(drop=True).loc[:, list(INSTRUMENT_COLUMNS)]
+        return finish_instruments(out)
 
     # -- bars and factors -------------------------------------------------------------------
 

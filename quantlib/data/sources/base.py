@@ -197,6 +197,12 @@ def finish_frame(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.Da
     return frame.sort_values([key, "symbol"]).reset_index(drop=True).loc[:, list(columns)]
 
 
+def finish_instruments(frame: pd.DataFrame) -> pd.DataFrame:
+    """An instrument frame with one row per parseable symbol, sorted, canonical columns."""
+    frame = frame.dropna(subset=["symbol"]).drop_duplicates("symbol").sort_values("symbol")
+    return frame.reset_index(drop=True).loc[:, list(INSTRUMENT_COLUMNS)]
+
+
 def library_version(distribution: str) -> str | None:
     """Installed version of a vendor library, or None when it is not installed."""
     try:

@@ -44,13 +44,13 @@ from quantlib.core.errors import (
 from quantlib.data.sources.base import (
     DAILY_COLUMNS,
     FACTOR_COLUMNS,
-    INSTRUMENT_COLUMNS,
     MINUTE_COLUMNS,
     DataSource,
     RateLimiter,
     call_vendor,
     empty_frame,
     finish_frame,
+    finish_instruments,
     library_version,
     require_columns,
     require_rows,
@@ -248,8 +248,7 @@ class JQDataSource(DataSource):
                 "delist_date": end.where(end < LISTED_END).to_numpy(),
             }
         )
-        out = out.dropna(subset=["symbol"]).drop_duplicates("symbol").sort_values("symbol")
-        return out.reset_index(drop=True).loc[:, list(INSTRUMENT_COLUMNS)]
+        return finish_instruments(out)
 
     # -- bars and factors -------------------------------------------------------------------
 

@@ -46,11 +46,11 @@ from quantlib.core.errors import (
 from quantlib.data.sources.base import (
     DAILY_COLUMNS,
     FACTOR_COLUMNS,
-    INSTRUMENT_COLUMNS,
     DataSource,
     RateLimiter,
     call_vendor,
     empty_frame,
+    finish_instruments,
     library_version,
 )
 from quantlib.market.symbols import Vendor, to_vendor_symbol, try_normalize_symbol
@@ -200,9 +200,7 @@ class WindSource(DataSource):
             raise EmptyResponseError(f"wind wss returned nothing for {len(codes)} codes")
         table = pd.concat(rows, ignore_index=True)
         table["symbol"] = [try_normalize_symbol(c) for c in table["code"]]
-        table = table.dropna(subset=["symbol"]).assign(kind="stock")
-        table = table.drop_duplicates("symbol").sort_values("symbol").reset_index(drop=True)
-        return table.loc[:, list(INSTRUMENT_COLUMNS)]
+        return finish_instruments(table.assign(kind="stock"))
 
     # -- bars and factors -------------------------------------------------------------------
 

@@ -57,13 +57,13 @@ from quantlib.core.errors import (
 from quantlib.data.sources.base import (
     DAILY_COLUMNS,
     FACTOR_COLUMNS,
-    INSTRUMENT_COLUMNS,
     MINUTE_COLUMNS,
     DataSource,
     RateLimiter,
     call_vendor,
     empty_frame,
     finish_frame,
+    finish_instruments,
     library_version,
 )
 from quantlib.market.symbols import Vendor, normalize_symbol, to_vendor_symbol
@@ -324,8 +324,7 @@ class XtDataSource(DataSource):
         out = pd.DataFrame(rows)
         for column in ("list_date", "delist_date"):
             out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
-        out = out.drop_duplicates("symbol").sort_values("symbol").reset_index(drop=True)
-        return out.loc[:, list(INSTRUMENT_COLUMNS)]
+        return finish_instruments(out)
 
     # -- bars and factors -------------------------------------------------------------------
 
