@@ -67,6 +67,34 @@ TEXT: Catalog = {
     "value": ("value", "值"),
     "no_log": ("No updates recorded.", "没有更新记录。"),
     "bad_option": ("options are KEY=VALUE, got {text!r}", "选项格式应为 KEY=VALUE，收到 {text!r}"),
+    "backtest": (
+        "Backtest a strategy file on a store and print its metrics.",
+        "在数据仓库上回测策略文件并输出绩效指标。",
+    ),
+    "sweep": (
+        "Backtest a strategy over a parameter grid and print parameters x metrics.",
+        "按参数网格回测策略，输出参数与指标表。",
+    ),
+    "opt_start": ("First day (YYYY-MM-DD).", "开始日期（YYYY-MM-DD）。"),
+    "opt_end": ("Last day (YYYY-MM-DD).", "结束日期（YYYY-MM-DD）。"),
+    "opt_cash": ("Starting cash in yuan.", "初始资金（元）。"),
+    "opt_param": ("Strategy parameter KEY=VALUE (repeatable).", "策略参数 KEY=VALUE（可重复）。"),
+    "opt_grid": (
+        "Parameter values KEY=V1,V2,... (repeatable; the grid is their product).",
+        "参数取值 KEY=V1,V2,...（可重复；网格为其笛卡尔积）。",
+    ),
+    "opt_symbols": (
+        "Comma-separated symbols (default: the strategy's UNIVERSE, else all).",
+        "逗号分隔的证券代码（默认：策略的 UNIVERSE，否则全部）。",
+    ),
+    "opt_scheduler": (
+        "Dask: 'local' for a local cluster, or a scheduler address; in-process when omitted.",
+        "Dask：'local' 启动本地集群，或填调度器地址；省略时在本进程运行。",
+    ),
+    "opt_save": ("Save the result to this directory.", "将回测结果保存到此目录。"),
+    "metric": ("metric", "指标"),
+    "no_grid": ("give at least one --grid KEY=V1,V2", "请至少给出一个 --grid KEY=V1,V2"),
+    "sweeping": ("Sweeping", "参数扫描中"),
 }
 
 
@@ -300,6 +328,117 @@ def symbol(
 
     for code in codes:
         typer.echo(f"{code}\t{to_vendor_symbol(normalize_symbol(code), to)}")
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _market(
+    strategy: Path,
+    store: Path,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    cash: float | None,
+) -> tuple[Any, Any, Any]:
+    from quantlib.backtest import BacktestConfig, MarketData, load_strategy
+
+    loaded = load_strategy(strategy)
+    config = BacktestConfig() if cash is None else BacktestConfig(cash=cash)
+    chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else loaded.universe
+    data = MarketData.from_store(store, chosen, start, end, benchmark=config.benchmark)
+    return loaded, data, config
+
+
+StartOption = Annotated[str | None, typer.Option("--start", help=_t("opt_start"))]
+EndOption = Annotated[str | None, typer.Option("--end", help=_t("opt_end"))]
+CashOption = Annotated[float | None, typer.Option("--cash", help=_t("opt_cash"))]
+SymbolsOption = Annotated[str | None, typer.Option("--symbols", help=_t("opt_symbols"))]
+
+
+@app.command(help=_t("backtest"))
+def backtest(
+    strategy: Annotated[Path, typer.Argument(help="STRATEGY.py")],
+    store: StoreOption,
+    start: StartOption = None,
+    end: EndOption = None,
+    cash: CashOption = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help=_t("opt_param"))] = None,
+    symbols: SymbolsOption = None,
+    save: Annotated[Path | None, typer.Option("--save", help=_t("opt_save"))] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run one backtest."""
+    from quantlib.backtest import run_backtest
+
+    loaded, data, config = _market(strategy, store, symbols, start, end, cash)
+    logging.getLogger("quantlib.strategy").setLevel(logging.ERROR)
+    result = run_backtest(loaded, data, config=config, params=_options(param))
+    if save is not None:
+        result.save(save)
+    metrics = result.metrics()
+    if json_output:
+        out.print_json(data={**metrics, "identity": result.identity.__dict__})
+        return
+    table = Table(
+        _t("metric"),
+        _t("value"),
+        title=f"{loaded.name} {result.identity.start}..{result.identity.end}",
+    )
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:,.6g}" if isinstance(value, float) else str(value))
+    out.print(table)
+
+
+@app.command(help=_t("sweep"))
+def sweep(
+    strategy: Annotated[Path, typer.Argument(help="STRATEGY.py")],
+    store: StoreOption,
+    grid_values: Annotated[list[str] | None, typer.Option("--grid", help=_t("opt_grid"))] = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    cash: CashOption = None,
+    symbols: SymbolsOption = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help=_t("opt_scheduler"))] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a parameter grid."""
+    from quantlib.backtest.engine import backtest_metrics
+    from quantlib.backtest.sweep import grid, run_sweep
+
+    spec: dict[str, list[Any]] = {}
+    for item in grid_values or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key or not raw:
+            raise typer.BadParameter(_t("bad_option", text=item))
+        spec[key] = [_parse_value(v) for v in raw.split(",")]
+    if not spec:
+        raise typer.BadParameter(_t("no_grid"))
+    loaded, data, config = _market(strategy, store, symbols, start, end, cash)
+    param_sets = grid(spec)
+    for params in param_sets:
+        loaded.resolve_params(params)
+    logging.getLogger("quantlib.strategy").setLevel(logging.ERROR)
+    shared = {"source": loaded.source, "name": loaded.name, "data": data, "config": config}
+    table = run_sweep(
+        backtest_metrics,
+        param_sets,
+        shared=shared,
+        client=scheduler,
+        progress=err.is_terminal,
+        description=_t("sweeping"),
+    )
+    if json_output:
+        out.print_json(data=json.loads(table.to_json(orient="records")))
+        return
+    view = Table(*[str(c) for c in table.columns], title=f"{loaded.name} sweep")
+    for row in table.itertuples(index=False):
+        view.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
+    out.print(view)
 
 
 def main(argv: list[str] | None = None) -> int:

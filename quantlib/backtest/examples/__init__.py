@@ -1,0 +1,1 @@
+"""Example strategies shipped with quantlib (used by the docs, notebooks and benchmarks)."""
