@@ -165,7 +165,7 @@ def test_runs_share_no_state_across_threads() -> None:
 
 
 class Misbehaving(Strategy):
-    params = {"size": 150}
+    params = {"size": 150}  # noqa: RUF012 - the strategy API's class attribute
 
     def initialize(self, context):
         context.order("600000.SH", 100)  # wrong phase: refused and logged
@@ -203,7 +203,10 @@ def test_refusals_are_recorded_with_reasons() -> None:
 
 
 def test_setup_calls_in_the_wrong_phase_raise() -> None:
-    source = "def initialize(context):\n    pass\ndef handle_data(context, data):\n    set_benchmark('000300.SH')\n"
+    source = (
+        "def initialize(context):\n    pass\n"
+        "def handle_data(context, data):\n    set_benchmark('000300.SH')\n"
+    )
     with pytest.raises(StrategyError, match="set_benchmark"):
         run_backtest(source, market(), config=BacktestConfig(benchmark=None))
 
