@@ -131,16 +131,21 @@ def _progress(label: str) -> Iterator[Callable[[str, float], None]]:
         yield update
 
 
+def _parse_value(raw: str) -> Any:
+    """A command-line value as JSON (numbers, true/false, lists) or else the text."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
 def _options(pairs: list[str] | None) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise typer.BadParameter(_t("bad_option", text=pair))
-        try:
-            options[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key] = raw
+        options[key] = _parse_value(raw)
     return options
 
 
@@ -328,13 +333,6 @@ def symbol(
 
     for code in codes:
         typer.echo(f"{code}\t{to_vendor_symbol(normalize_symbol(code), to)}")
-
-
-def _parse_value(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
 
 
 def _market(

@@ -158,7 +158,7 @@ class Engine:
             (fn, _scheduled_due(data.times, day_end, when, data.freq))
             for fn, when in context.scheduled
         ]
-        handle = hooks.functions.get("handle_data")
+        handle = hooks.two_argument("handle_data")
         has_before = hooks.has("before_trading_start")
         has_after = hooks.has("after_trading_end")
         at_close = config.fill == "close"

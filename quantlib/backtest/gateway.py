@@ -61,12 +61,8 @@ class SimulatedExchange:
         self.events = np.zeros((kn.N_EVENT_COLS, 1024))
         self.n_events = 0
         self.cfg = config.vector()
-        self.rates = data.fee_rates(
-            add_exchange_fees=not config.commission_includes_exchange_fees,
-            stamp_duty=config.stamp_duty,
-            transfer_fee=config.transfer_fee,
-        )
-        self.vwap = data.bar_vwap if config.fill == "vwap" else data.close
+        self.rates = data.rates_for(config)
+        self.vwap = data.fill_vwap(config.fill)
         self.value = 0.0
         self._no_listing = np.ones((1, 1), dtype=np.bool_)
         self._day_end = [bool(x) for x in data.day_end]

@@ -2,7 +2,8 @@
 
 Every path (the per-bar order book of the ``handle_data`` engine, the day-major
 vectorised kernel with shared cash, and the per-symbol sleeve kernels) prices, sizes,
-charges and books a fill through :func:`execute`, so they agree to the last bit.
+charges and books a fill through :func:`execute`, so they make the same fills (equity
+curves may differ in the last bits where paths sum a bar's fills in another order).
 
 Conventions
 -----------
@@ -803,25 +804,22 @@ def run_signal_sleeves(
     cash0: float,
     n_chunks: int,
     events: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Every symbol as its own sleeve, chunks of symbols in parallel.
 
     ``events`` is ``(n_chunks, N_EVENT_COLS, capacity)``. Returns the equity per bar and
-    chunk, the final equity, fills and refusals per symbol, and the events per chunk
-    (a count above the capacity means the caller must run again with more room).
+    chunk, and the events per chunk (a count above the capacity means the caller must
+    run again with more room).
     """
     n_bars, n_syms = close.shape
     equity = np.zeros((n_chunks, n_bars))
-    final = np.empty(n_syms)
-    fills = np.zeros(n_syms, np.int64)
-    refused = np.zeros(n_syms, np.int64)
     counts = np.zeros(n_chunks, np.int64)
     for c in prange(n_chunks):
         lo = c * n_syms // n_chunks
         hi = (c + 1) * n_syms // n_chunks
         k = 0
         for i in range(lo, hi):
-            e, f, r, k = _signal_column(
+            _, _, _, k = _signal_column(
                 i,
                 signal[:, i],
                 size,
@@ -843,57 +841,8 @@ def run_signal_sleeves(
                 events[c],
                 k,
             )
-            final[i] = e
-            fills[i] = f
-            refused[i] = r
         counts[c] = k
-    return equity, final, fills, refused, counts
-
-
-@njit(cache=True, nogil=True)
-def _sleeve_signal_final(
-    i: int,
-    signal: np.ndarray,
-    open_: np.ndarray,
-    high: np.ndarray,
-    low: np.ndarray,
-    close: np.ndarray,
-    vwap: np.ndarray,
-    volume: np.ndarray,
-    up: np.ndarray,
-    dn: np.ndarray,
-    adj: np.ndarray,
-    lots: np.ndarray,
-    groups: np.ndarray,
-    rates: np.ndarray,
-    cfg: np.ndarray,
-    cash0: float,
-    equity: np.ndarray,
-    scratch: np.ndarray,
-) -> tuple[float, int, int]:
-    e, f, r, _ = _signal_column(
-        i,
-        signal,
-        1.0,
-        open_,
-        high,
-        low,
-        close,
-        vwap,
-        volume,
-        up,
-        dn,
-        adj,
-        lots,
-        groups,
-        rates,
-        cfg,
-        cash0,
-        equity,
-        scratch,
-        0,
-    )
-    return e, f, r
+    return equity, counts
 
 
 @njit(cache=True, parallel=True)
@@ -933,9 +882,10 @@ def sweep_signal_sleeves(
         r_total = 0
         for i in range(n_syms):
             signal_fn(close[:, i], params[p], signal)
-            _, f, r = _sleeve_signal_final(
+            _, f, r, _ = _signal_column(
                 i,
                 signal,
+                1.0,
                 open_,
                 high,
                 low,
@@ -952,6 +902,7 @@ def sweep_signal_sleeves(
                 cash0,
                 equity[p],
                 scratch,
+                0,
             )
             f_total += f
             r_total += r
@@ -1195,14 +1146,7 @@ def book_columns(
         c = columns[j]
         if c < 0 or (check and (c >= n_syms or not listed[listed_row, c])):
             return False
-    for j in range(columns.shape[0]):
-        r = lo + j
-        book[:, r] = 0.0
-        book[B_SYM, r] = columns[j]
-        book[B_KIND, r] = kind
-        book[B_AMOUNT, r] = amount
-        book[B_LIMIT, r] = np.nan
-        book[B_BAR, r] = bar
-        book[B_STATUS, r] = ST_OPEN
-        book[B_DONE_BAR, r] = -1.0
+    amounts = np.empty(1)
+    amounts[0] = amount
+    book_orders(book, lo, lo + columns.shape[0], columns, kind, amounts, np.nan, bar)
     return True

@@ -8,10 +8,11 @@ adjustment factor's steps, which the engine applies to holdings.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from quantlib.market.fees import (
 )
 from quantlib.market.symbols import Exchange, normalize_symbol, split_symbol
 from quantlib.model.enums import Side
+
+if TYPE_CHECKING:
+    from quantlib.backtest.config import BacktestConfig
 
 EXCHANGES: tuple[Exchange, ...] = (Exchange.SH, Exchange.SZ, Exchange.BJ)
 REQUIRED_FRAMES = ("open", "close")
@@ -244,6 +248,19 @@ class MarketData:
             return self.vwap
         return (self.open + self.high + self.low + self.close) / 4.0
 
+    def fill_vwap(self, fill: str) -> np.ndarray:
+        """The VWAP array the kernels read: the bars' VWAP for VWAP fills, else the close
+        (a placeholder the kernels never read)."""
+        return self.bar_vwap if fill == "vwap" else self.close
+
+    def rates_for(self, config: BacktestConfig) -> np.ndarray:
+        """The fee-rate table under a run's settings."""
+        return self.fee_rates(
+            add_exchange_fees=not config.commission_includes_exchange_fees,
+            stamp_duty=config.stamp_duty,
+            transfer_fee=config.transfer_fee,
+        )
+
     def ffill_close(self) -> np.ndarray:
         """Close forward-filled over bars without trading (NaN before the first trade)."""
         frame = pd.DataFrame(self.close)
@@ -310,10 +327,8 @@ def _dated_column(
     out = np.zeros(len(times))
     if not len(times):
         return out
-    cuts = [0, *_segments(rows, times), len(times)]
-    for lo, hi in zip(sorted(set(cuts))[:-1], sorted(set(cuts))[1:], strict=True):
-        if lo >= hi:
-            continue
+    cuts = sorted({0, *_segments(rows, times), len(times)})
+    for lo, hi in itertools.pairwise(cuts):
         day = pd.Timestamp(times[lo]).date()
         out[lo:hi] = float(rate_on(rows, day, exchange, side))
     return out

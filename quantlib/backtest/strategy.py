@@ -83,6 +83,13 @@ class Hooks:
         else:
             fn(context, data)
 
+    def two_argument(self, hook: str) -> Callable[[Context, Any], Any] | None:
+        """``hook`` as a ``fn(context, data)`` callable (for the per-bar hot path)."""
+        fn = self.functions.get(hook)
+        if fn is None or _arity(fn) >= 2:
+            return fn
+        return lambda context, _data: fn(context)
+
     def has(self, hook: str) -> bool:
         """True when the strategy defines ``hook``."""
         return self.functions.get(hook) is not None

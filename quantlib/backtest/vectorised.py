@@ -48,19 +48,11 @@ def _market_args(data: MarketData, config: BacktestConfig) -> tuple[np.ndarray, 
         data.high,
         data.low,
         data.close,
-        data.bar_vwap if config.fill == "vwap" else data.close,
+        data.fill_vwap(config.fill),
         data.volume,
         data.up_limit,
         data.down_limit,
         data.adj,
-    )
-
-
-def _rates(data: MarketData, config: BacktestConfig) -> np.ndarray:
-    return data.fee_rates(
-        add_exchange_fees=not config.commission_includes_exchange_fees,
-        stamp_duty=config.stamp_duty,
-        transfer_fee=config.transfer_fee,
     )
 
 
@@ -89,10 +81,10 @@ def run_signals(
     n_chunks = max(1, min(numba.get_num_threads() * 4, n_syms))
     changes = np.count_nonzero(array[1:] != array[:-1]) if len(array) > 1 else 0
     capacity = _MIN_EVENTS + 2 * changes // n_chunks
-    rates = _rates(data, config)
+    rates = data.rates_for(config)
     while True:
         events = np.empty((n_chunks, kn.N_EVENT_COLS, capacity))
-        equity, _final, _fills, _refused, counts = kn.run_signal_sleeves(
+        equity, counts = kn.run_signal_sleeves(
             array,
             float(size),
             *_market_args(data, config),
@@ -129,7 +121,7 @@ def run_targets(
     if finite.size and (finite.min() < 0 or finite.sum(axis=None) < 0):
         raise ConfigError("target weights must not be negative (no short selling of A-shares)")
     capacity = max(_MIN_EVENTS, int(np.isfinite(array).sum()) + 16)
-    rates = _rates(data, config)
+    rates = data.rates_for(config)
     while True:
         events = np.empty((kn.N_EVENT_COLS, capacity))
         equity, cash, count = kn.run_targets_shared(
@@ -178,7 +170,7 @@ def sweep_signals(
         *_market_args(data, config),
         data.lots,
         data.groups,
-        _rates(data, config),
+        data.rates_for(config),
         config.vector(),
         cash0,
     )

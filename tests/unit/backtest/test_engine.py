@@ -316,3 +316,13 @@ def test_cli_backtest_bad_input(demo_store: Path, tmp_path: Path, capsys) -> Non
     code = main(["backtest", str(EXAMPLE), "--store", str(demo_store), "--param", "fast=x"])
     assert code == 2
     assert "fast" in capsys.readouterr().err
+
+
+def test_one_argument_handle_data_is_called() -> None:
+    source = (
+        "def initialize(context):\n    g.bars = 0\n"
+        "def handle_data(context):\n    g.bars += 1\n"
+        "    if g.bars == 2:\n        order('600000.SH', 100)\n"
+    )
+    result = run_backtest(source, market(), config=BacktestConfig(benchmark=None))
+    assert len(result.trades) == 1
