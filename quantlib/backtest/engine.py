@@ -109,7 +109,7 @@ def run_backtest(
         )
     if not len(data.times):
         raise ConfigError("the market data has no bars in the requested range")
-    return Engine(loaded, data, config, resolved).run()
+    return Engine(loaded, data, config, resolved, store=store).run()
 
 
 class Engine:
@@ -121,9 +121,12 @@ class Engine:
         data: MarketData,
         config: BacktestConfig,
         params: Mapping[str, Any],
+        *,
+        store: Any = None,
     ) -> None:
         self.strategy = strategy
         self.data = data
+        self.store = store
         self.exchange = SimulatedExchange(data, config)
         self.context = Context(
             data, self.exchange, params=params, logger=strategy_logger(strategy.name)
@@ -151,8 +154,6 @@ class Engine:
         self._call("initialize", hooks, bar)
         config = context.config
         n_bars = len(data.times)
-        days = np.asarray(data.times.normalize())
-        new_day = np.r_[True, days[1:] != days[:-1]] if n_bars > 1 else np.ones(1, dtype=bool)
         day_end = data.day_end
         scheduled = [
             (fn, _scheduled_due(data.times, day_end, when, data.freq))
@@ -164,7 +165,7 @@ class Engine:
         at_close = config.fill == "close"
         equity = [0.0] * n_bars
         cash = [0.0] * n_bars
-        starts = [bool(v) for v in new_day]
+        starts = [bool(v) for v in data.day_start]
         ends = [bool(v) for v in day_end]
         for t in range(n_bars):
             context.bar = t
@@ -219,7 +220,25 @@ class Engine:
             identity=identity,
             orders=orders,
             logs=context.logs,
+            benchmark=self._benchmark(),
         )
+
+    def _benchmark(self) -> pd.Series | None:
+        """The benchmark series: the market's, or the one ``set_benchmark`` chose."""
+        chosen = self.context.benchmark
+        if chosen == self.context.config.benchmark:
+            return self.data.benchmark
+        if chosen is None:
+            return None
+        series = self.data.benchmark_series(chosen, self.store)
+        if series is None:
+            message = (
+                f"benchmark {chosen} is neither in the market data nor in the store; "
+                "the result has no benchmark"
+            )
+            self.context.logs.append(message)
+            self.context.log.warning(message)
+        return series
 
 
 __all__ = ["MODES", "Engine", "run_backtest"]

@@ -16,10 +16,12 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from quantlib.model.orders import OrderKind, OrderStatus, Reason
 
@@ -99,12 +101,20 @@ R_BELOW_LOT = int(Reason.BELOW_ONE_LOT)
 R_VOLUME_CAP = int(Reason.VOLUME_CAP)
 R_LIMIT_NOT_REACHED = int(Reason.LIMIT_NOT_REACHED)
 R_DAY_ENDED = int(Reason.DAY_ENDED)
+R_EXCEEDS = int(Reason.EXCEEDS_POSITION)
+R_SIZE_CAP = int(Reason.ORDER_SIZE_CAP)
+R_NO_PRICE = int(Reason.NO_PRICE)
+#: Fraction of a fen treated as float noise when fees are rounded to the fen.
+FEN_TOLERANCE = 1e-6
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _round_fen(x: float, on: float) -> float:
+    """Half up to the fen. The fee is a float product (rate x value) that can land a hair
+    below a true half fen (0.00025 x 35,620 = 8.904999..); a millionth of a fen of
+    tolerance rounds such halves up as a broker's exact arithmetic does."""
     if on > 0.0:
-        return np.floor(x * 100.0 + 0.5) / 100.0
+        return np.floor(x * 100.0 + 0.5 + FEN_TOLERANCE) / 100.0
     return x
 
 
@@ -227,20 +237,21 @@ def buy_quantity(
             q = _grid_floor(np.floor(value_budget / price), lot_min, lot_step)
     else:
         q = wanted
+    reason = R_NONE
     if q > lot_max:
         q = _grid_floor(lot_max, lot_min, lot_step)
-    reason = R_NONE
+        reason = R_SIZE_CAP
     if q > cap:
         q = _grid_floor(cap, lot_min, lot_step)
         reason = R_VOLUME_CAP
     if q < lot_min:
         return 0.0, R_VOLUME_CAP if reason == R_VOLUME_CAP else R_BELOW_LOT
-    if wanted >= 0.0 and reason == R_NONE:
+    if wanted >= 0.0 and reason != R_VOLUME_CAP:
         value = q * price
         comm, st, tr, ex = fees_of(value, prior_value, prior_comm, cfg, stamp, transfer, exchange)
         if value + comm + st + tr + ex > cash:
             return 0.0, R_CASH
-        return q, R_NONE
+        return q, reason
     if lot_min == lot_step:
         cash_q = float(int(cash / (price * lot_step))) * lot_step
     else:
@@ -267,7 +278,9 @@ def sell_quantity(
     if sellable <= 0.0:
         return 0.0, R_T1
     q = min(wanted, sellable)
-    reason = R_T1 if wanted > sellable else R_NONE
+    reason = R_NONE
+    if wanted > sellable + 0.5:  # shares are whole: half a share absorbs float noise
+        reason = R_EXCEEDS if sellable == held else R_T1
     if q > cap:
         q = cap
         reason = R_VOLUME_CAP
@@ -317,6 +330,16 @@ def record(
         events[E_REASON, k] = reason
         events[E_CASH, k] = cash
     return k + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def refuse(
+    events: np.ndarray, k: int, bar: int, sym: int, order: int, side: int, reason: int
+) -> int:
+    """Record a refusal (nothing filled, with its reason) and return the new event count."""
+    return record(
+        events, k, bar, sym, order, EV_REFUSED, side, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, reason, 0.0
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -539,9 +562,7 @@ def match_book(
                 book[B_STATUS, j] = ST_REJECTED if filled == 0.0 else ST_EXPIRED
                 book[B_REASON, j] = reason
                 book[B_DONE_BAR, j] = t
-                k = record(
-                    events, k, t, i, j, EV_REFUSED, side, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, reason, 0.0
-                )
+                k = refuse(events, k, t, i, j, side, reason)
                 continue
             limit = book[B_LIMIT, j]
             price, reason = exec_price(
@@ -606,23 +627,7 @@ def match_book(
             book[B_REASON, j] = reason if reason != R_NONE else R_DAY_ENDED
             book[B_DONE_BAR, j] = t
             if q <= 0.0:
-                k = record(
-                    events,
-                    k,
-                    t,
-                    i,
-                    j,
-                    EV_REFUSED,
-                    side,
-                    0.0,
-                    0.0,
-                    0.0,
-                    0.0,
-                    0.0,
-                    0.0,
-                    int(book[B_REASON, j]),
-                    0.0,
-                )
+                k = refuse(events, k, t, i, j, side, int(book[B_REASON, j]))
     while (
         first < n_orders
         and book[B_STATUS, first] != ST_OPEN
@@ -646,6 +651,7 @@ def _signal_column(
     up: np.ndarray,
     dn: np.ndarray,
     adj: np.ndarray,
+    day_start: np.ndarray,
     lots: np.ndarray,
     groups: np.ndarray,
     rates: np.ndarray,
@@ -665,6 +671,7 @@ def _signal_column(
     state = np.zeros((N_STATE, 1))
     cash = cash0
     held = 0.0
+    sellable = 0.0
     last = np.nan
     lot_min, lot_step, lot_max = lots[0, i], lots[1, i], lots[2, i]
     g = groups[i]
@@ -700,6 +707,8 @@ def _signal_column(
                         in_lieu,
                     )
                     held = whole
+        if day_start[t]:
+            sellable = held
         ts = t - lag
         if ts >= 0:
             want = signal[ts]
@@ -718,7 +727,7 @@ def _signal_column(
                     cap = np.inf if part <= 0.0 else np.floor(part * volume[t, i])
                     cash_box[0] = cash
                     state[S_SHARES, 0] = held
-                    state[S_SELLABLE, 0] = held
+                    state[S_SELLABLE, 0] = sellable
                     q, comm, stamp, tr, ex, reason = execute(
                         side,
                         -1.0 if side > 0 else held,
@@ -740,6 +749,7 @@ def _signal_column(
                     if q > 0.0:
                         cash = cash_box[0]
                         held = state[S_SHARES, 0]
+                        sellable = state[S_SELLABLE, 0]
                         fills += 1
                         k = record(
                             events,
@@ -760,23 +770,7 @@ def _signal_column(
                         )
                 if q <= 0.0:
                     refused += 1
-                    k = record(
-                        events,
-                        k,
-                        t,
-                        i,
-                        -1,
-                        EV_REFUSED,
-                        side,
-                        0.0,
-                        0.0,
-                        0.0,
-                        0.0,
-                        0.0,
-                        0.0,
-                        reason,
-                        0.0,
-                    )
+                    k = refuse(events, k, t, i, -1, side, reason)
         c = close[t, i]
         if c == c:
             last = c
@@ -797,6 +791,7 @@ def run_signal_sleeves(
     up: np.ndarray,
     dn: np.ndarray,
     adj: np.ndarray,
+    day_start: np.ndarray,
     lots: np.ndarray,
     groups: np.ndarray,
     rates: np.ndarray,
@@ -832,6 +827,7 @@ def run_signal_sleeves(
                 up,
                 dn,
                 adj,
+                day_start,
                 lots,
                 groups,
                 rates,
@@ -845,7 +841,45 @@ def run_signal_sleeves(
     return equity, counts
 
 
-@njit(cache=True, parallel=True)
+_F2 = types.Array(types.float64, 2, "A", readonly=True)
+#: The type of a vectorised signal function, ``fn(close_column, params_row, out)``: a
+#: read-only close column, the parameter row, and the signal array it writes.
+SIGNAL_FN_SIGNATURE = types.void(
+    types.Array(types.float64, 1, "A", readonly=True),
+    types.Array(types.float64, 1, "A"),
+    types.float64[:],
+)
+_SWEEP_SIGNATURE = types.Tuple((types.float64[:, :], types.int64[:], types.int64[:]))(
+    types.FunctionType(SIGNAL_FN_SIGNATURE),
+    types.Array(types.float64, 2, "A"),
+    _F2,
+    _F2,
+    _F2,
+    _F2,
+    _F2,
+    _F2,
+    _F2,
+    _F2,
+    _F2,
+    types.Array(types.boolean, 1, "A", readonly=True),
+    _F2,
+    types.Array(types.int64, 1, "A", readonly=True),
+    types.Array(types.float64, 3, "A", readonly=True),
+    types.Array(types.float64, 1, "A", readonly=True),
+    types.float64,
+)
+
+
+@functools.cache
+def sweep_kernel() -> Any:
+    """:func:`sweep_signal_sleeves` compiled, on first use, for its one signature.
+
+    The signal function is typed as a first-class function (a pointer of one
+    signature), not as its dispatcher, so the kernel is compiled once for every signal
+    function and loaded from numba's cache in later processes."""
+    return njit(_SWEEP_SIGNATURE, cache=True, parallel=True)(sweep_signal_sleeves)
+
+
 def sweep_signal_sleeves(
     signal_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
     params: np.ndarray,
@@ -858,6 +892,7 @@ def sweep_signal_sleeves(
     up: np.ndarray,
     dn: np.ndarray,
     adj: np.ndarray,
+    day_start: np.ndarray,
     lots: np.ndarray,
     groups: np.ndarray,
     rates: np.ndarray,
@@ -895,6 +930,7 @@ def sweep_signal_sleeves(
                 up,
                 dn,
                 adj,
+                day_start,
                 lots,
                 groups,
                 rates,
@@ -923,17 +959,23 @@ def run_targets_shared(
     up: np.ndarray,
     dn: np.ndarray,
     adj: np.ndarray,
+    day_start: np.ndarray,
     lots: np.ndarray,
     groups: np.ndarray,
     rates: np.ndarray,
     cfg: np.ndarray,
     cash0: float,
+    entry_only: bool,
     events: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Target weights with one shared cash account, day by day (sells before buys).
+    """Target weights with one shared cash account, bar by bar (sells before buys).
 
     ``targets[t, i]`` is the weight of total equity wanted in symbol i, decided at bar t
-    (NaN: no instruction). Returns equity and cash per bar and the event count.
+    (NaN: no instruction). With ``entry_only`` a positive weight only opens a position
+    in a flat symbol (a held one is not rebalanced) and zero closes it: long/flat
+    signals on shared cash. An entry too small for one lot is refused with its reason;
+    a rebalance of less than a lot is not an order. Returns equity and cash per bar and
+    the event count.
     """
     n_bars, n_syms = close.shape
     mode = cfg[C_FILL]
@@ -947,7 +989,8 @@ def run_targets_shared(
     cash_curve = np.empty(n_bars)
     k = 0
     for t in range(n_bars):
-        k = start_of_day(t, adj, state, cash, False, events, k)
+        if day_start[t]:
+            k = start_of_day(t, adj, state, cash, False, events, k)
         ts = t - lag
         if ts >= 0:
             ref = cash[0]
@@ -962,9 +1005,13 @@ def run_targets_shared(
                     if w != w:
                         continue
                     held = state[S_SHARES, i]
+                    if entry_only and w > 0.0 and held > 0.0:
+                        continue
                     base = base_price(mode, open_[t, i], close[t, i], vwap[t, i])
                     mark_px = base if base == base else state[S_LAST, i]
                     if mark_px != mark_px:
+                        if phase > 0 and w > 0.0:
+                            k = refuse(events, k, t, i, -1, 1, R_NO_PRICE)
                         continue
                     budget = w * ref - held * mark_px
                     delta = budget / mark_px
@@ -972,6 +1019,8 @@ def run_targets_shared(
                     if side != phase:
                         continue
                     if side > 0 and _grid_floor(delta, lots[0, i], lots[1, i]) < lots[0, i]:
+                        if held == 0.0:
+                            k = refuse(events, k, t, i, -1, side, R_BELOW_LOT)
                         continue
                     if side < 0 and held <= 0.0:
                         continue
@@ -1019,23 +1068,7 @@ def run_targets_shared(
                                 0.0,
                             )
                     if q <= 0.0:
-                        k = record(
-                            events,
-                            k,
-                            t,
-                            i,
-                            -1,
-                            EV_REFUSED,
-                            side,
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            0.0,
-                            reason,
-                            0.0,
-                        )
+                        k = refuse(events, k, t, i, -1, side, reason)
         value = mark(t, close, state)
         equity[t] = cash[0] + value
         cash_curve[t] = cash[0]

@@ -114,12 +114,6 @@ class MarketData:
                 raise ConfigError(f"frame {name!r} is not aligned with 'close' (index and columns)")
         open_ = _f64(frames["open"])
         close = _f64(close_frame)
-        suspended = frames.get("suspended")
-        if suspended is not None:
-            mask = np.asarray(suspended, dtype=bool)
-            if mask.any() and not (np.isnan(open_[mask]).all() and np.isnan(close[mask]).all()):
-                open_ = np.where(mask, np.nan, open_)
-                close = np.where(mask, np.nan, close)
         high = _f64(frames["high"]) if "high" in frames else np.fmax(open_, close)
         low = _f64(frames["low"]) if "low" in frames else np.fmin(open_, close)
         volume = np.asarray(frames["volume"]) if "volume" in frames else np.full_like(close, np.inf)
@@ -131,6 +125,17 @@ class MarketData:
         elif "amount" in frames and "volume" in frames:
             with np.errstate(divide="ignore", invalid="ignore"):
                 vwap = np.where(volume > 0, _f64(frames["amount"]) / volume, np.nan)
+        suspended = frames.get("suspended")
+        if suspended is not None:
+            # A suspended bar does not trade: every price is blanked and no volume is left.
+            mask = np.asarray(suspended, dtype=bool)
+            if mask.any():
+                open_, close, high, low = (
+                    np.where(mask, np.nan, a) for a in (open_, close, high, low)
+                )
+                if vwap is not None:
+                    vwap = np.where(mask, np.nan, vwap)
+                volume = np.where(mask, np.zeros((), dtype=volume.dtype), volume)
         nan = np.full_like(close, np.nan)
         up = _f64(frames["up_limit"]) if "up_limit" in frames else nan
         dn = _f64(frames["down_limit"]) if "down_limit" in frames else nan
@@ -190,13 +195,23 @@ class MarketData:
         status = frames.pop("status").to_numpy()
         close = frames["close"]
         frames["suspended"] = pd.DataFrame(status != 1, index=close.index, columns=close.columns)
-        bench = None
-        if benchmark is not None and benchmark in set(handle.symbols):
-            bench_ds = handle.bars([benchmark], start, end, ["close"])
-            bench_frame = cast(pd.DataFrame, bench_ds["close"].to_pandas())
-            bench = bench_frame.iloc[:, 0].rename(benchmark)
+        bench = None if benchmark is None else benchmark_from_store(handle, benchmark, start, end)
         data = cls.from_frames(frames, benchmark=bench, snapshot=handle.snapshot)
         return cls._with_listing(data, status)
+
+    def benchmark_series(self, symbol: str, store: Any = None) -> pd.Series | None:
+        """The close of ``symbol`` over these bars, to compare a run against: the loaded
+        benchmark when it is that symbol, a symbol of the market, else read from
+        ``store``; None when it is in neither."""
+        if self.benchmark is not None and self.benchmark.name == symbol:
+            return self.benchmark
+        if symbol in self.index:
+            i = self.index[symbol]
+            return pd.Series(self.marks()[:, i], index=self.times, name=symbol)
+        if store is None or not len(self.times):
+            return None
+        series = benchmark_from_store(store, symbol, self.times[0], self.times[-1])
+        return None if series is None else series.reindex(self.times)
 
     @classmethod
     def _with_listing(cls, data: MarketData, status: np.ndarray) -> MarketData:
@@ -234,6 +249,14 @@ class MarketData:
         return np.array([position[split_symbol(s)[1]] for s in self.symbols], dtype=np.int64)
 
     @cached_property
+    def day_start(self) -> np.ndarray:
+        """True on the first bar of each trading day (T+1 shares are released there)."""
+        if self.freq == "1d":
+            return np.ones(len(self.times), dtype=bool)
+        days = self.times.normalize()
+        return np.r_[True, days[1:] != days[:-1]] if len(days) else np.ones(0, dtype=bool)
+
+    @cached_property
     def day_end(self) -> np.ndarray:
         """True on the last bar of each trading day."""
         if self.freq == "1d":
@@ -261,10 +284,16 @@ class MarketData:
             transfer_fee=config.transfer_fee,
         )
 
-    def ffill_close(self) -> np.ndarray:
-        """Close forward-filled over bars without trading (NaN before the first trade)."""
-        frame = pd.DataFrame(self.close)
-        return frame.ffill().to_numpy()
+    def marks(self) -> np.ndarray:
+        """The price a holding is valued at each bar, as the kernels value it: the close,
+        or over bars without trading the last close divided by the adjustment-factor
+        steps since (an ex-date during a suspension); NaN before the first trade."""
+        close = self.close
+        if self.adj.shape[0] == 0:
+            return pd.DataFrame(close).ffill().to_numpy()
+        factor = np.cumprod(self.adj, axis=0)
+        carried = pd.DataFrame(close * factor).ffill().to_numpy() / factor
+        return np.where(np.isnan(close), carried, close)
 
     def fee_rates(
         self,
@@ -299,6 +328,18 @@ class MarketData:
             freq=self.freq,
             **fields,
         )
+
+
+def benchmark_from_store(store: Any, symbol: str, start: Any, end: Any) -> pd.Series | None:
+    """Daily close of an index or stock from a store (path or open store), or None when
+    the store does not hold it."""
+    from quantlib.data.store import DataStore, open_store
+
+    handle = store if isinstance(store, DataStore) else open_store(store)
+    if symbol not in set(handle.symbols):
+        return None
+    frame = cast(pd.DataFrame, handle.bars([symbol], start, end, ["close"])["close"].to_pandas())
+    return frame.iloc[:, 0].rename(symbol)
 
 
 def adj_ratio(factor: np.ndarray) -> np.ndarray:

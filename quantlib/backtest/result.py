@@ -155,9 +155,11 @@ class BacktestResult:
         identity: RunIdentity | None = None,
         orders: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
         logs: list[str] | None = None,
+        benchmark: pd.Series | None = None,
     ) -> BacktestResult:
         """Assemble a result from the kernels' equity and events (orders derived from the
-        events when the run had no order book: one order per fill or refusal)."""
+        events when the run had no order book: one order per fill or refusal). The
+        benchmark is the market's unless one is given."""
         if identity is None:
             identity = RunIdentity.build(data, config)
         return cls(
@@ -166,7 +168,7 @@ class BacktestResult:
             orders=orders,
             events=events,
             cash=None if cash is None else pd.Series(cash, index=data.times, name="cash"),
-            benchmark=data.benchmark,
+            benchmark=data.benchmark if benchmark is None else benchmark,
             data=data,
             logs=logs,
         )
@@ -252,7 +254,7 @@ class BacktestResult:
             np.add.at(delta, (frame["bar"].to_numpy(), frame["sym"].to_numpy()), qty)
         shares = np.cumsum(delta, axis=0)
         rows, cols = np.nonzero(shares)
-        marks = data.ffill_close()[rows, cols]
+        marks = data.marks()[rows, cols]
         value = shares[rows, cols] * marks
         equity = self.equity.to_numpy()[rows]
         return pd.DataFrame(

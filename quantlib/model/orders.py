@@ -61,6 +61,8 @@ class Reason(IntEnum):
     NOT_ON_LOT_GRID = 15
     INVALID_ARGUMENT = 16
     NOT_TRADING = 17
+    EXCEEDS_POSITION = 18
+    ORDER_SIZE_CAP = 19
 
     def message(self) -> str:
         """The reason in the user's language."""
@@ -92,6 +94,14 @@ _REASONS: Catalog = {
     "NOT_ON_LOT_GRID": ("quantity is not on the board's lot grid", "数量不符合该板块的交易单位"),
     "INVALID_ARGUMENT": ("invalid order argument", "委托参数无效"),
     "NOT_TRADING": ("the symbol is not listed on this day", "该证券当日未上市交易"),
+    "EXCEEDS_POSITION": (
+        "sell quantity exceeds the position: the whole position was sold",
+        "卖出数量超过持仓：已卖出全部持仓",
+    ),
+    "ORDER_SIZE_CAP": (
+        "quantity above the per-order maximum: the excess was not sent",
+        "超过单笔委托数量上限：超出部分未报",
+    ),
 }
 
 

@@ -326,3 +326,38 @@ def test_one_argument_handle_data_is_called() -> None:
     )
     result = run_backtest(source, market(), config=BacktestConfig(benchmark=None))
     assert len(result.trades) == 1
+
+
+def test_set_benchmark_chooses_the_results_benchmark() -> None:
+    data = market(n_syms=3, n_days=20)
+    source = (
+        "def initialize(context):\n    set_benchmark('{}')\n"
+        "def handle_data(context, data):\n    pass\n"
+    )
+    chosen = run_backtest(source.format("600001.XSHG"), data, config=BacktestConfig())
+    assert chosen.benchmark is not None and chosen.benchmark.name == "600001.SH"
+    close = pd.Series(data.close[:, 1], index=data.times).ffill()
+    pd.testing.assert_series_equal(chosen.benchmark, close, check_names=False)
+    missing = run_backtest(source.format("000905.SH"), data, config=BacktestConfig())
+    assert missing.benchmark is None
+    assert any(
+        "000905.SH is neither in the market data nor in the store" in m for m in missing.logs
+    )
+
+
+def test_set_benchmark_reads_an_index_from_the_store(demo_store_template: Path) -> None:
+    source = (
+        "def initialize(context):\n    set_benchmark('000300.SH')\n"
+        "def handle_data(context, data):\n    pass\n"
+    )
+    result = run_backtest(
+        source,
+        store=demo_store_template,
+        symbols=["600519.SH"],
+        start="2025-09-01",
+        end="2025-09-30",
+        config=BacktestConfig(benchmark=None),
+    )
+    assert result.benchmark is not None and result.benchmark.name == "000300.SH"
+    assert result.benchmark.index.equals(result.equity.index)
+    assert result.benchmark.notna().all()

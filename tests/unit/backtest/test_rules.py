@@ -538,7 +538,7 @@ def test_misshaped_targets_are_refused(md3, shape):
 
 def test_misshaped_signal_frame_is_refused(md3):
     frame = pd.DataFrame(np.ones((2, 2)), columns=[MAIN, MAIN_SZ])
-    with pytest.raises(ConfigError, match="signal has shape"):
+    with pytest.raises(ConfigError, match="signal index does not match"):
         run_signals(md3, frame, config=config(cash_sharing=False))
 
 
@@ -603,12 +603,7 @@ def test_bad_settings_are_refused_with_the_field_named(field, value):
         config(**{field: value})
 
 
-# -- suspected bugs (strict xfail: they start failing, as XPASS, once fixed) ------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG kernels._round_fen: floor(x*100+0.5) on the float product 0.00025*35,620 "
-    "= 8.904999.. rounds a true half-fen 8.905 down to 8.90",
-)
+# -- regressions: bugs found by review, fixed -----------------------------------------------
 def test_round_fees_half_up_of_the_true_value():
     md = make_market(open=[17.81, 17.81], close=[17.81, 17.81])
     result = run_targets(md, weights([0.36, N]), config=config(round_fees=True))
@@ -618,11 +613,6 @@ def test_round_fees_half_up_of_the_true_value():
     assert fill.commission == 8.91  # 0.025% x 35,620 = 8.905 exactly -> 8.91 half up
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG market_data.from_frames: 'suspended' blanks open/close but not a given vwap, "
-    "so fill='vwap' trades on a suspended bar",
-)
 def test_vwap_fill_refuses_a_suspended_bar():
     frames = make_frames(
         open=[10.0, 10.0], close=[10.0, 10.0], vwap=[10.0, 10.0], suspended=[False, True]
@@ -633,11 +623,6 @@ def test_vwap_fill_refuses_a_suspended_bar():
     assert order_rows(result) == [("2024-01-03", MAIN, "buy", "rejected", Reason.SUSPENDED)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG vectorised.run_targets: the checks look at finite weights only, so +inf "
-    "is silently ignored and -inf (a negative weight) sells the holding",
-)
 @pytest.mark.parametrize("bad", [np.inf, -np.inf])
 def test_infinite_weights_are_refused(bad):
     md = make_market(open=[10.0] * 3, close=[10.0] * 3)
@@ -645,11 +630,6 @@ def test_infinite_weights_are_refused(bad):
         run_targets(md, weights([0.5, bad, N]), config=config())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG vectorised._signal_array: a DataFrame's labels are ignored; columns in "
-    "another order than the market's symbols are applied to the wrong symbols",
-)
 def test_signal_frame_in_another_column_order_is_not_misapplied():
     md = make_market((MAIN, MAIN_SZ), open=[[10.0, 20.0]] * 3, close=[[10.0, 20.0]] * 3)
     signal = pd.DataFrame(
@@ -662,11 +642,6 @@ def test_signal_frame_in_another_column_order_is_not_misapplied():
     assert set(result.trades["symbol"]) == {MAIN_SZ}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG result.positions: marks at the raw forward-filled close, while the kernels "
-    "mark a holding whose ex-date falls on a suspended day at last close / factor",
-)
 def test_positions_value_after_an_ex_date_on_a_suspended_day():
     md = make_market(
         open=[10.0, 10.0, 10.0, 9.2],
@@ -682,12 +657,6 @@ def test_positions_value_after_an_ex_date_on_a_suspended_day():
     assert held.value == cent(10_000.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SUSPECTED vectorised.run_signals: with cash_sharing=True a held long signal is "
-    "re-weighted every bar (it becomes a size/N target), though the module says nothing "
-    "is scaled while long",
-)
 def test_shared_cash_signals_do_not_rebalance_while_long():
     md = make_market(
         (MAIN, MAIN_SZ),
@@ -697,3 +666,126 @@ def test_shared_cash_signals_do_not_rebalance_while_long():
     result = run_signals(md, weights([[1, 1]] * 4, 2), config=config(cash_sharing=True))
     # one entry per symbol on day 1, then nothing while the signal stays long
     assert list(result.trades["time"].dt.strftime("%m-%d")) == ["01-03", "01-03"]
+
+
+def test_signal_frame_columns_in_vendor_forms_are_aligned():
+    md = make_market((MAIN, MAIN_SZ), open=[[10.0, 20.0]] * 3, close=[[10.0, 20.0]] * 3)
+    signal = pd.DataFrame([[1.0, 0.0]] * 3, index=md.times, columns=["sz000001", "600000.XSHG"])
+    result = run_signals(md, signal, config=config(cash_sharing=False))
+    assert set(result.trades["symbol"]) == {MAIN_SZ}
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ([MAIN, "000002.SZ"], "not in the market: 000002.SZ.*missing: 000001.SZ"),
+        ([MAIN, MAIN], "names a symbol twice"),
+        ([MAIN, "banana"], "not a symbol"),
+    ],
+)
+def test_signal_frame_with_wrong_columns_is_refused(md3, columns, message):
+    frame = pd.DataFrame(np.ones((3, 2)), index=md3.times, columns=columns)
+    with pytest.raises(ConfigError, match=message):
+        run_signals(md3, frame, config=config(cash_sharing=False))
+
+
+# -- T+1 inside a day of minute bars, in the vectorised forms ---------------------------------
+def _minute_market() -> MarketData:
+    index = pd.DatetimeIndex(
+        ["2024-01-02 09:31", "2024-01-02 09:32", "2024-01-02 09:33", "2024-01-03 09:31"]
+    )
+    md = MarketData.from_frames(make_frames(index=index, open=[10.0] * 4, close=[10.0] * 4))
+    assert md.freq == "1m"
+    return md
+
+
+@pytest.mark.parametrize("cash_sharing", [False, True])
+def test_minute_signals_cannot_sell_the_day_they_bought(cash_sharing):
+    # long on the first bar (bought at the second bar's open), flat from the second bar
+    result = run_signals(
+        _minute_market(), weights([1, 0, 0, 0]), config=config(cash_sharing=cash_sharing)
+    )
+    trades = result.trades
+    assert list(trades["side"]) == ["buy", "sell"]
+    assert list(trades["time"].dt.strftime("%d %H:%M")) == ["02 09:32", "03 09:31"]
+    refused = result.orders[result.orders["status"] == "rejected"]
+    assert set(refused["reason"]) == {Reason.T_PLUS_ONE}
+    assert list(refused["time"].dt.strftime("%H:%M")) == ["09:33"]
+
+
+def test_minute_targets_cannot_sell_the_day_they_bought():
+    result = run_targets(_minute_market(), weights([0.5, 0.0, N, N]), config=config())
+    assert list(result.trades["time"].dt.strftime("%d %H:%M")) == ["02 09:32"]
+    assert order_rows(result)[-1][3:] == ("rejected", Reason.T_PLUS_ONE)
+
+
+# -- order sizes ------------------------------------------------------------------------------
+def test_target_entry_below_one_lot_is_refused_not_dropped():
+    md = make_market(open=[10.0] * 2, close=[10.0] * 2)
+    result = run_targets(md, weights([0.0005, N]), config=config())  # 50 yuan: 5 shares
+    assert result.trades.empty
+    assert order_rows(result) == [("2024-01-03", MAIN, "buy", "rejected", Reason.BELOW_ONE_LOT)]
+
+
+def test_target_entry_without_any_price_is_refused():
+    md = make_market(open=[N, N, 10.0], close=[N, N, 10.0])
+    result = run_targets(md, weights([0.5, N, N]), config=config())
+    assert result.trades.empty
+    assert order_rows(result) == [("2024-01-03", MAIN, "buy", "rejected", Reason.NO_PRICE)]
+
+
+def _engine_run(source: str, md: MarketData, **overrides: object):
+    from quantlib.backtest import run_backtest
+
+    return run_backtest(source, md, config=config(**overrides))
+
+
+def test_selling_more_than_held_sells_the_position_and_says_so():
+    md = make_market(open=[10.0] * 4, close=[10.0] * 4)
+    source = """
+def initialize(context):
+    pass
+def handle_data(context, data):
+    if context.bar == 0:
+        order('600000.SH', 1000)
+    if context.bar == 2:
+        order('600000.SH', -2000)
+"""
+    result = _engine_run(source, md)
+    assert list(result.trades["quantity"]) == [1000, 1000]
+    sell = result.orders.iloc[-1]
+    assert (sell.filled, int(sell.reason)) == (1000, Reason.EXCEEDS_POSITION)
+    assert "exceeds the position" in sell.reason_text or "超过持仓" in sell.reason_text
+
+
+def test_buy_above_the_per_order_maximum_is_cut_and_says_so():
+    # STAR limit orders: at most 100,000 shares each
+    md = make_market((STAR,), open=[10.0] * 3, close=[10.0] * 3)
+    source = """
+def initialize(context):
+    pass
+def handle_data(context, data):
+    if context.bar == 0:
+        order('688981.SH', 150000)
+"""
+    result = _engine_run(source, md, cash=2_000_000.0)
+    assert list(result.trades["quantity"]) == [100_000]
+    buy = result.orders.iloc[-1]
+    assert buy.status == "expired"
+    assert int(buy.reason) == Reason.ORDER_SIZE_CAP
+
+
+def test_sweep_refuses_a_signal_function_of_another_shape(md3):
+    from numba import njit
+
+    from quantlib.backtest.vectorised import sweep_signals
+
+    @njit
+    def two_arguments(close, params):  # no output array
+        return close * params[0]
+
+    params = pd.DataFrame({"fast": [5.0]})
+    with pytest.raises(
+        ConfigError, match="does not compile as fn\\(close_column, params_row, out\\)"
+    ):
+        sweep_signals(md3, two_arguments, params, config=config(cash_sharing=False))
