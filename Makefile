@@ -25,8 +25,9 @@ if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 echo "no Python >= 3.12 found; install python3.12 (with venv) and retry" >&2; exit 1
 endef
 
-# Debian/Ubuntu packages the platform needs: CJK fonts so charts and reports render Chinese.
-SYSTEM_PACKAGES := fonts-noto-cjk fontconfig
+# Debian/Ubuntu packages the platform needs: CJK fonts so charts and reports render Chinese,
+# Chromium to print PDF reports, poppler-utils to check them (pdftoppm, pdftotext).
+SYSTEM_PACKAGES := fonts-noto-cjk fontconfig chromium poppler-utils
 
 .PHONY: help up test lint typecheck venv system-deps clean-venv
 help:

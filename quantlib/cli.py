@@ -78,6 +78,10 @@ TEXT: Catalog = {
     "opt_start": ("First day (YYYY-MM-DD).", "开始日期（YYYY-MM-DD）。"),
     "opt_end": ("Last day (YYYY-MM-DD).", "结束日期（YYYY-MM-DD）。"),
     "opt_cash": ("Starting cash in yuan.", "初始资金（元）。"),
+    "opt_freq": (
+        "Bar frequency: 1d (daily) or 1m (one-minute bars).",
+        "K 线周期：1d（日线）或 1m（一分钟线）。",
+    ),
     "opt_param": ("Strategy parameter KEY=VALUE (repeatable).", "策略参数 KEY=VALUE（可重复）。"),
     "opt_grid": (
         "Parameter values KEY=V1,V2,... (repeatable; the grid is their product).",
@@ -95,6 +99,26 @@ TEXT: Catalog = {
     "metric": ("metric", "指标"),
     "no_grid": ("give at least one --grid KEY=V1,V2", "请至少给出一个 --grid KEY=V1,V2"),
     "sweeping": ("Sweeping", "参数扫描中"),
+    "opt_report": (
+        "Write the tearsheet to this .html or .pdf file.",
+        "将回测报告写入此 .html 或 .pdf 文件。",
+    ),
+    "report": ("Backtest reports.", "回测报告。"),
+    "compare": (
+        "Compare saved runs (directories written by --save) in one report.",
+        "在一份报告中对比已保存的回测结果（--save 写出的目录）。",
+    ),
+    "opt_out": ("Report file (.html or .pdf).", "报告文件（.html 或 .pdf）。"),
+    "opt_language": (
+        "Report language, zh or en (default: QUANTLIB_LANG, else zh).",
+        "报告语言 zh 或 en（默认取 QUANTLIB_LANG，否则为中文）。",
+    ),
+    "opt_names": (
+        "Comma-separated column names of the runs.",
+        "逗号分隔的各运行名称。",
+    ),
+    "wrote_report": ("Wrote report {path}", "已写出报告 {path}"),
+    "writing_report": ("Writing report", "生成报告中"),
 }
 
 
@@ -107,6 +131,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help=_t("data"), no_args_is_help=True)
 app.add_typer(data_app, name="data")
+report_app = typer.Typer(help=_t("report"), no_args_is_help=True)
+app.add_typer(report_app, name="report")
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
@@ -342,13 +368,14 @@ def _market(
     start: str | None,
     end: str | None,
     cash: float | None,
+    freq: str = "1d",
 ) -> tuple[Any, Any, Any]:
     from quantlib.backtest import BacktestConfig, MarketData, load_strategy
 
     loaded = load_strategy(strategy)
     config = BacktestConfig() if cash is None else BacktestConfig(cash=cash)
     chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else loaded.universe
-    data = MarketData.from_store(store, chosen, start, end, benchmark=config.benchmark)
+    data = MarketData.from_store(store, chosen, start, end, benchmark=config.benchmark, freq=freq)
     return loaded, data, config
 
 
@@ -356,6 +383,7 @@ StartOption = Annotated[str | None, typer.Option("--start", help=_t("opt_start")
 EndOption = Annotated[str | None, typer.Option("--end", help=_t("opt_end"))]
 CashOption = Annotated[float | None, typer.Option("--cash", help=_t("opt_cash"))]
 SymbolsOption = Annotated[str | None, typer.Option("--symbols", help=_t("opt_symbols"))]
+FreqOption = Annotated[str, typer.Option("--freq", help=_t("opt_freq"))]
 
 
 @app.command(help=_t("backtest"))
@@ -367,20 +395,32 @@ def backtest(
     cash: CashOption = None,
     param: Annotated[list[str] | None, typer.Option("--param", help=_t("opt_param"))] = None,
     symbols: SymbolsOption = None,
+    freq: FreqOption = "1d",
     save: Annotated[Path | None, typer.Option("--save", help=_t("opt_save"))] = None,
+    report: Annotated[Path | None, typer.Option("--report", help=_t("opt_report"))] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Run one backtest."""
+    from quantlib.analytics.report.output import report_format, writable_path, write_tearsheet
     from quantlib.backtest import run_backtest
 
-    loaded, data, config = _market(strategy, store, symbols, start, end, cash)
+    if report is not None:
+        report_format(report)
+        writable_path(report)
+    loaded, data, config = _market(strategy, store, symbols, start, end, cash, freq)
     logging.getLogger("quantlib.strategy").setLevel(logging.ERROR)
     result = run_backtest(loaded, data, config=config, params=_options(param))
     if save is not None:
         result.save(save)
+    if report is not None:
+        with _progress(_t("writing_report")) as step:
+            step("report", 0.0)
+            write_tearsheet(result, report)
+        err.print(_t("wrote_report", path=report))
     metrics = result.metrics()
     if json_output:
-        out.print_json(data={**metrics, "identity": result.identity.__dict__})
+        extra = {"report": str(report)} if report is not None else {}
+        out.print_json(data={**metrics, "identity": result.identity.__dict__, **extra})
         return
     table = Table(
         _t("metric"),
@@ -401,6 +441,7 @@ def sweep(
     end: EndOption = None,
     cash: CashOption = None,
     symbols: SymbolsOption = None,
+    freq: FreqOption = "1d",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=_t("opt_scheduler"))] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -416,7 +457,7 @@ def sweep(
         spec[key] = [_parse_value(v) for v in raw.split(",")]
     if not spec:
         raise typer.BadParameter(_t("no_grid"))
-    loaded, data, config = _market(strategy, store, symbols, start, end, cash)
+    loaded, data, config = _market(strategy, store, symbols, start, end, cash, freq)
     param_sets = grid(spec)
     for params in param_sets:
         loaded.resolve_params(params)
@@ -437,6 +478,27 @@ def sweep(
     for row in table.itertuples(index=False):
         view.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
     out.print(view)
+
+
+@report_app.command(help=_t("compare"))
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="RUN_DIR ...")],
+    out_file: Annotated[Path, typer.Option("--out", help=_t("opt_out"))],
+    language: Annotated[str | None, typer.Option("--language", help=_t("opt_language"))] = None,
+    names: Annotated[str | None, typer.Option("--names", help=_t("opt_names"))] = None,
+) -> None:
+    """Compare saved runs."""
+    from quantlib.analytics.report.output import report_format, writable_path, write_comparison
+    from quantlib.backtest import BacktestResult
+
+    report_format(out_file)
+    writable_path(out_file)
+    loaded = [BacktestResult.load(run) for run in runs]
+    labels = [n.strip() for n in names.split(",")] if names else None
+    with _progress(_t("writing_report")) as step:
+        step("report", 0.0)
+        write_comparison(out_file, loaded, names=labels, language=language)
+    out.print(_t("wrote_report", path=out_file))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,6 +79,7 @@ def run_backtest(
     params: Mapping[str, Any] | None = None,
     mode: str = "backtest",
     name: str | None = None,
+    freq: str = "1d",
 ) -> BacktestResult:
     """Run a strategy (script or class form) over market data and return the result.
 
@@ -90,7 +91,7 @@ def run_backtest(
     data
         The market (:class:`MarketData`); or give ``store`` (a path or an open store) with
         ``symbols`` (default: the script's ``UNIVERSE``, else every stock), ``start``
-        and ``end``.
+        and ``end``, and ``freq`` (``"1d"`` daily or ``"1m"`` one-minute bars).
     config
         Fills, fees, cash; the strategy's ``set_commission``/``set_slippage`` adjust it.
     params
@@ -105,7 +106,7 @@ def run_backtest(
         if store is None:
             raise ConfigError("run_backtest needs market data or a store")
         data = MarketData.from_store(
-            store, symbols or loaded.universe, start, end, benchmark=config.benchmark
+            store, symbols or loaded.universe, start, end, benchmark=config.benchmark, freq=freq
         )
     if not len(data.times):
         raise ConfigError("the market data has no bars in the requested range")

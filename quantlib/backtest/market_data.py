@@ -168,34 +168,46 @@ class MarketData:
         end: Any = None,
         *,
         benchmark: str | None = "000300.SH",
+        freq: str = "1d",
     ) -> MarketData:
-        """Daily bars of ``symbols`` (all stocks when None) between ``start`` and ``end``."""
+        """Bars of ``symbols`` between ``start`` and ``end`` from a store (path or handle).
+
+        ``freq="1d"`` reads daily bars (all stocks when ``symbols`` is None);
+        ``freq="1m"`` reads one-minute bars (the symbols with minute bars when None), each
+        minute carrying its day's price limits, adjustment factor and trading status.
+        The benchmark is the index's close; on minute bars its minute close when the
+        store has it, else the last daily close published (no look-ahead).
+        """
         from quantlib.data.store import DataStore, open_store
 
+        if freq not in ("1d", "1m"):
+            raise ConfigError(f"freq must be '1d' or '1m', got {freq!r}")
         handle = store if isinstance(store, DataStore) else open_store(store)
-        if symbols is None:
+        if symbols is None and freq == "1d":
             master = handle.instruments(kind="stock")
             symbols = [s for s in master.index if s in set(handle.symbols)]
-        fields = [
-            "open",
-            "high",
-            "low",
-            "close",
-            "volume",
-            "amount",
-            "up_limit",
-            "down_limit",
-            "adj_factor",
-            "status",
-        ]
-        ds = handle.bars(list(symbols), start, end, fields)
-        frames: dict[str, pd.DataFrame] = {
-            name: cast(pd.DataFrame, ds[name].to_pandas()) for name in fields
-        }
+        price_fields = ["open", "high", "low", "close", "volume", "amount"]
+        day_fields = ["up_limit", "down_limit", "adj_factor", "status"]
+        wanted = None if symbols is None else list(symbols)
+        if freq == "1d":
+            ds = handle.bars(wanted, start, end, price_fields + day_fields)
+            frames = {name: _frame(ds[name]) for name in price_fields + day_fields}
+        else:
+            minute = handle.bars(wanted, start, end, price_fields, freq="1m")
+            frames = {name: _frame(minute[name]) for name in price_fields}
+            index, columns = pd.DatetimeIndex(frames["close"].index), frames["close"].columns
+            daily = handle.bars(list(columns), start, end, day_fields)
+            day_rows = pd.DatetimeIndex(daily["time"].to_numpy()).get_indexer(index.normalize())
+            for name in day_fields:
+                values = _frame(daily[name])[list(columns)].to_numpy()[day_rows]
+                frames[name] = pd.DataFrame(values, index=index, columns=columns)
         status = frames.pop("status").to_numpy()
         close = frames["close"]
         frames["suspended"] = pd.DataFrame(status != 1, index=close.index, columns=close.columns)
-        bench = None if benchmark is None else benchmark_from_store(handle, benchmark, start, end)
+        bench = None
+        if benchmark is not None:
+            times = pd.DatetimeIndex(close.index)
+            bench = benchmark_from_store(handle, benchmark, start, end, times, freq=freq)
         data = cls.from_frames(frames, benchmark=bench, snapshot=handle.snapshot)
         return cls._with_listing(data, status)
 
@@ -210,8 +222,9 @@ class MarketData:
             return pd.Series(self.marks()[:, i], index=self.times, name=symbol)
         if store is None or not len(self.times):
             return None
-        series = benchmark_from_store(store, symbol, self.times[0], self.times[-1])
-        return None if series is None else series.reindex(self.times)
+        return benchmark_from_store(
+            store, symbol, self.times[0], self.times[-1], self.times, freq=self.freq
+        )
 
     @classmethod
     def _with_listing(cls, data: MarketData, status: np.ndarray) -> MarketData:
@@ -330,16 +343,35 @@ class MarketData:
         )
 
 
-def benchmark_from_store(store: Any, symbol: str, start: Any, end: Any) -> pd.Series | None:
-    """Daily close of an index or stock from a store (path or open store), or None when
-    the store does not hold it."""
+def _frame(array: Any) -> pd.DataFrame:
+    return cast(pd.DataFrame, array.to_pandas())
+
+
+def benchmark_from_store(
+    store: Any, symbol: str, start: Any, end: Any, times: pd.DatetimeIndex, *, freq: str = "1d"
+) -> pd.Series | None:
+    """The close of an index or stock from a store (path or open store) on ``times``, or
+    None when the store does not hold it. On minute bars: its minute close when stored,
+    else the last daily close published at each minute (the day's close from its last
+    bar on)."""
     from quantlib.data.store import DataStore, open_store
 
     handle = store if isinstance(store, DataStore) else open_store(store)
     if symbol not in set(handle.symbols):
         return None
-    frame = cast(pd.DataFrame, handle.bars([symbol], start, end, ["close"])["close"].to_pandas())
-    return frame.iloc[:, 0].rename(symbol)
+    if freq == "1m":
+        try:
+            minute = _frame(handle.bars([symbol], start, end, ["close"], freq="1m")["close"])
+            return minute.iloc[:, 0].reindex(times).rename(symbol)
+        except UnknownSymbolError:
+            pass
+    daily = _frame(handle.bars([symbol], start, end, ["close"])["close"]).iloc[:, 0]
+    if freq == "1d":
+        return daily.reindex(times).rename(symbol)
+    day_close = pd.Series(np.nan, index=times)
+    last_bar = np.r_[times.normalize()[1:] != times.normalize()[:-1], True]
+    day_close[last_bar] = daily.reindex(times[last_bar].normalize()).to_numpy()
+    return day_close.ffill().rename(symbol)
 
 
 def adj_ratio(factor: np.ndarray) -> np.ndarray:

@@ -294,17 +294,29 @@ class BacktestResult:
         return out
 
     def _repr_html_(self) -> str:
-        m = self.metrics()
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{k}</th><td>{v:,.4g}</td></tr>"
-            for k, v in m.items()
-            if isinstance(v, float | int)
-        )
-        ident = self.identity
-        return (
-            f"<div><b>{ident.strategy}</b> {ident.start} → {ident.end}, "
-            f"{ident.n_symbols} symbols<table>{rows}</table></div>"
-        )
+        """Headline metrics and an equity sparkline, for Jupyter."""
+        from quantlib.analytics.report.summary import summary_html
+
+        return summary_html(self)
+
+    def report(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        *,
+        language: str | None = None,
+        log_scale: bool = False,
+    ) -> Path:
+        """Write the tearsheet to ``path``: interactive HTML or an A4 PDF.
+
+        ``format`` is ``"html"`` or ``"pdf"`` (default: from the suffix of ``path``);
+        ``language`` is ``"zh"`` or ``"en"`` (default: the ``QUANTLIB_REPORT_LANG`` or
+        ``QUANTLIB_LANG`` setting, else Chinese). Returns the path written; raises
+        :class:`~quantlib.analytics.report.ReportError` when it cannot.
+        """
+        from quantlib.analytics.report.output import write_tearsheet
+
+        return write_tearsheet(self, path, format=format, language=language, log_scale=log_scale)
 
     def __repr__(self) -> str:
         m = self.metrics()

@@ -361,3 +361,57 @@ def test_set_benchmark_reads_an_index_from_the_store(demo_store_template: Path) 
     assert result.benchmark is not None and result.benchmark.name == "000300.SH"
     assert result.benchmark.index.equals(result.equity.index)
     assert result.benchmark.notna().all()
+
+
+def test_minute_backtest_from_the_store(demo_store_template: Path) -> None:
+    data = MarketData.from_store(demo_store_template, ["600519.SH", "000001.SZ"], freq="1m")
+    assert data.freq == "1m"
+    assert data.times[0].strftime("%H:%M") == "09:31"
+    day = data.times.normalize()
+    daily = MarketData.from_store(demo_store_template, ["600519.SH", "000001.SZ"], day[0], day[-1])
+    # each minute carries its day's limits
+    for t in (0, len(data.times) - 1):
+        row = daily.times.get_loc(day[t])
+        assert np.array_equal(data.up_limit[t], daily.up_limit[row], equal_nan=True)
+    # the benchmark: the last daily close published, the day's close from its last bar
+    assert data.benchmark is not None and data.benchmark.name == "000300.SH"
+    last_bar = data.day_end
+    expected = daily.benchmark.reindex(day[last_bar]).to_numpy()
+    assert np.allclose(data.benchmark[last_bar].to_numpy(), expected)
+    source = """
+def initialize(context):
+    pass
+def handle_data(context, data):
+    if context.bar == 0:
+        order('600519.SH', 100)
+    if context.bar == 1:
+        order('600519.SH', -100)
+"""
+    result = run_backtest(
+        source,
+        store=demo_store_template,
+        symbols=["600519.SH"],
+        freq="1m",
+        config=BacktestConfig(cash=1_000_000.0),
+    )
+    assert len(result.equity) == len(data.times)
+    assert list(result.trades["side"]) == ["buy"]  # the same-day sell waits for T+1
+    assert int(result.orders.iloc[-1]["reason"]) == Reason.T_PLUS_ONE
+
+
+def test_store_frequency_is_checked(demo_store_template: Path) -> None:
+    with pytest.raises(ConfigError, match="freq must be '1d' or '1m'"):
+        MarketData.from_store(demo_store_template, ["600519.SH"], freq="5m")
+
+
+def test_cli_minute_backtest(demo_store_template: Path, capsys) -> None:
+    args = ["backtest", str(EXAMPLE), "--store", str(demo_store_template)]
+    args += ["--symbols", "600519.SH,000001.SZ", "--param", "fast=5", "--param", "slow=20"]
+    assert main([*args, "--freq", "1m", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    minute = MarketData.from_store(demo_store_template, ["600519.SH", "000001.SZ"], freq="1m")
+    assert out["identity"]["start"] == str(minute.times[0].date())
+    assert out["identity"]["end"] == str(minute.times[-1].date())
+    assert out["final_equity"] > 0
+    assert main([*args, "--freq", "5m"]) == 2
+    assert "freq must be '1d' or '1m'" in capsys.readouterr().err
