@@ -377,24 +377,24 @@ class Context:
     def _submit(
         self, kind: OrderKind, security: Any, amount: Any, limit_price: float | None
     ) -> str | np.ndarray | None:
+        if (  # the fast path first: columns, one valid amount, a market order
+            type(security) is np.ndarray
+            and limit_price is None
+            and kind is not OrderKind.SHARES
+            and self.phase in ORDER_PHASES
+            and security.dtype.kind in "iu"
+            and isinstance(amount, float | int)
+            and _scalar_ok(kind, float(amount))
+        ):
+            accepted = self._x.submit_columns(self.bar, security, kind, float(amount))
+            if accepted is not None:
+                return accepted
         single = isinstance(security, str)
         if isinstance(security, pd.Series) and amount is None:
             security, amount = list(security.index), security.to_numpy(dtype=np.float64)
         elif isinstance(security, Mapping) and amount is None:
             security, amount = list(security.keys()), np.asarray(list(security.values()), float)
         none: str | np.ndarray | None = None if single else np.empty(0, dtype=np.int64)
-        if (
-            isinstance(security, np.ndarray)
-            and security.dtype.kind in "iu"
-            and kind is not OrderKind.SHARES
-            and limit_price is None
-            and isinstance(amount, float | int)
-            and self.phase in ORDER_PHASES
-            and _scalar_ok(kind, float(amount))
-        ):
-            accepted = self._x.submit_columns(self.bar, security, kind, float(amount))
-            if accepted is not None:
-                return accepted
         if self.phase not in ORDER_PHASES:
             self._refuse(str(security), kind, amount, Reason.WRONG_PHASE, f"called in {self.phase}")
             return none

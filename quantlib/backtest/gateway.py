@@ -64,7 +64,8 @@ class SimulatedExchange:
         self.rates = data.rates_for(config)
         self.vwap = data.fill_vwap(config.fill)
         self.value = 0.0
-        self._no_listing = np.ones((1, 1), dtype=np.bool_)
+        self._no_listing = np.ones((0, 0), dtype=np.bool_)
+        self._n_symbols = len(data.symbols)
         self._day_end = [bool(x) for x in data.day_end]
 
     # -- capacity --------------------------------------------------------------------------
@@ -119,6 +120,7 @@ class SimulatedExchange:
             float(bar),
             listed if listed is not None else self._no_listing,
             bar if listed is not None else 0,
+            self._n_symbols,
         )
         if not ok:
             return None

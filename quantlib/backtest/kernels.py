@@ -1170,14 +1170,15 @@ def book_columns(
     bar: float,
     listed: np.ndarray,
     listed_row: int,
+    n_syms: int,
 ) -> bool:
     """Write one market order per column (same kind and amount) from ``lo`` on; False
-    (and nothing written) when a column is out of range or not listed."""
-    n_syms = listed.shape[1]
-    check = n_syms > 1 or listed.shape[0] > 1
+    (and nothing written) when a column is out of range or not listed. ``listed`` is
+    ``(bars, symbols)``, or empty when every symbol is listed on every bar."""
+    check = listed.shape[0] > 0
     for j in range(columns.shape[0]):
         c = columns[j]
-        if c < 0 or (check and (c >= n_syms or not listed[listed_row, c])):
+        if c < 0 or c >= n_syms or (check and not listed[listed_row, c]):
             return False
     amounts = np.empty(1)
     amounts[0] = amount

@@ -38,6 +38,18 @@ REQUIRED_FRAMES = ("open", "close")
 _EMPTY = np.empty((0, 0))
 
 
+def _blank(array: np.ndarray, cells: tuple[np.ndarray, ...], value: float) -> np.ndarray:
+    """``array`` with ``value`` at ``cells``: the array itself when it already holds it
+    there (the usual case: vendors give no prices for suspended days), else a copy."""
+    held = array[cells]
+    already = np.isnan(held) if value != value else held == value
+    if already.all():
+        return array
+    out = array.copy()
+    out[cells] = value
+    return out
+
+
 def _f64(frame: pd.DataFrame | np.ndarray) -> np.ndarray:
     """A float64 (bar, symbol) array without copying when the frame allows it."""
     if isinstance(frame, pd.DataFrame):
@@ -128,14 +140,10 @@ class MarketData:
         suspended = frames.get("suspended")
         if suspended is not None:
             # A suspended bar does not trade: every price is blanked and no volume is left.
-            mask = np.asarray(suspended, dtype=bool)
-            if mask.any():
-                open_, close, high, low = (
-                    np.where(mask, np.nan, a) for a in (open_, close, high, low)
-                )
-                if vwap is not None:
-                    vwap = np.where(mask, np.nan, vwap)
-                volume = np.where(mask, np.zeros((), dtype=volume.dtype), volume)
+            cells = np.nonzero(np.asarray(suspended, dtype=bool))
+            open_, close, high, low = (_blank(a, cells, np.nan) for a in (open_, close, high, low))
+            vwap = None if vwap is None else _blank(vwap, cells, np.nan)
+            volume = _blank(volume, cells, 0)
         nan = np.full_like(close, np.nan)
         up = _f64(frames["up_limit"]) if "up_limit" in frames else nan
         dn = _f64(frames["down_limit"]) if "down_limit" in frames else nan

@@ -42,9 +42,9 @@ def handle_data(context, data):
         return
     long = g.sum_fast * slow > g.sum_slow * fast
     flat = context.portfolio.shares == 0
-    sells = np.flatnonzero(~long & ~flat)
+    sells = (~long & ~flat).nonzero()[0]
     if len(sells):
         order_target(sells, 0)
-    buys = np.flatnonzero(long & flat)
+    buys = (long & flat).nonzero()[0]
     if len(buys):
         order_target_percent(buys, 1.0)

@@ -415,3 +415,19 @@ def test_cli_minute_backtest(demo_store_template: Path, capsys) -> None:
     assert out["final_equity"] > 0
     assert main([*args, "--freq", "5m"]) == 2
     assert "freq must be '1d' or '1m'" in capsys.readouterr().err
+
+
+def test_column_orders_out_of_range_are_an_error_not_booked() -> None:
+    data = market(n_syms=3, n_days=10)
+    assert data.listed is None  # the fast path then has no listing table to check
+    source = """
+import numpy as np
+def initialize(context):
+    pass
+def handle_data(context, data):
+    if context.bar == 1:
+        order_target_percent(np.array([{}]), 0.2)
+"""
+    for column in (3, -1):
+        with pytest.raises(StrategyError, match="order symbol columns out of range"):
+            run_backtest(source.format(column), data, config=BacktestConfig(benchmark=None))
