@@ -17,6 +17,7 @@ import numpy as np
 import zarr
 
 from quantlib.core.errors import CorruptStoreError
+from quantlib.data.chunks import ChunkReader
 from quantlib.data.layout import DAILY_STORE, DAY_EPOCH, READ_CONFIG, RECENT_DAILY_STORE
 
 DAY_ZERO = np.datetime64(DAY_EPOCH, "D")
@@ -39,9 +40,11 @@ class DailyArrays:
     """Read access to a generation's daily fields across the closed part and the tail."""
 
     def __init__(self, generation: Path) -> None:
+        self.generation = generation
         self.closed = zarr.open_group(generation / DAILY_STORE, mode="r", zarr_format=3)
         self.recent = zarr.open_group(generation / RECENT_DAILY_STORE, mode="r", zarr_format=3)
         self._arrays: dict[tuple[str, bool], zarr.Array] = {}
+        self._readers: dict[tuple[str, bool], ChunkReader | None] = {}
         closed_days = np.asarray(array(self.closed, "time")[:])
         recent_days = np.asarray(array(self.recent, "time")[:])
         self.split = len(closed_days)
@@ -57,8 +60,37 @@ class DailyArrays:
         """The ``symbol`` coordinate."""
         return np.asarray(array(self.closed, "symbol")[:], dtype=object)
 
+    def _reader(self, name: str, recent: bool) -> ChunkReader | None:
+        key = (name, recent)
+        if key not in self._readers:
+            folder = RECENT_DAILY_STORE if recent else DAILY_STORE
+            self._readers[key] = ChunkReader.of(self.generation / folder / name)
+        return self._readers[key]
+
+    def _scattered(self, name: str, lo: int, hi: int, columns: np.ndarray) -> np.ndarray | None:
+        """Rows of scattered columns read straight from the chunk files (None when an
+        array is not in the format :class:`ChunkReader` knows)."""
+        parts = []
+        if lo < self.split:
+            reader = self._reader(name, False)
+            if reader is None:
+                return None
+            parts.append(reader.read(lo, min(hi, self.split), columns))
+        if hi > self.split:
+            reader = self._reader(name, True)
+            if reader is None:
+                return None
+            parts.append(reader.read(max(lo, self.split) - self.split, hi - self.split, columns))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+
     def rows(self, name: str, lo: int, hi: int, columns: np.ndarray | None = None) -> np.ndarray:
         """Rows ``lo:hi`` of one field (all symbols when ``columns`` is None)."""
+        if columns is not None and hi > lo:
+            picked = np.asarray(columns, dtype=np.int64)
+            if len(picked) and bool(np.all(np.diff(picked) > 0)):
+                direct = self._scattered(name, lo, hi, picked)
+                if direct is not None:
+                    return direct
         pick: slice | np.ndarray = slice(None) if columns is None else np.asarray(columns)
         parts = []
         with zarr.config.set(READ_CONFIG):
