@@ -1,5 +1,5 @@
 # Taorui Quant (韬睿量化) — the two commands of the README, and their helpers.
-#   make up     set up, build the demo data store if missing, show what is in it
+#   make up     set up, build the demo data store if missing, start the hub (foreground)
 #   make test   set up (with test tools) and run the whole test suite
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -28,10 +28,16 @@ endef
 # Debian/Ubuntu packages the platform needs: CJK fonts so charts and reports render Chinese,
 # Chromium to print PDF reports, poppler-utils to check them (pdftoppm, pdftotext).
 SYSTEM_PACKAGES := fonts-noto-cjk fontconfig chromium poppler-utils
+# Debian packages only the tests need, installed without recommends: Xfce and TigerVNC for
+# the desktop check, desktop-file-utils for the Linux launcher (tests/images/), PostgreSQL
+# for the platform database tests (tests/integration/platform/).
+TEST_SYSTEM_PACKAGES := xfce4 xfce4-terminal dbus-x11 tigervnc-standalone-server desktop-file-utils \
+  postgresql
+APT_FLAGS ?=
 
-.PHONY: help up test lint typecheck venv system-deps clean-venv
+.PHONY: help up test lint typecheck venv proxy system-deps test-system-deps clean-venv
 help:
-	@echo "make up    - install, build the demo store in $(STORE) if missing, and show it"
+	@echo "make up    - install, build the demo store in $(STORE) if missing, start the hub"
 	@echo "make test  - install with test tools and run lint, type checks and the tests"
 
 $(BIN)/python:
@@ -39,8 +45,16 @@ $(BIN)/python:
 	@$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[compute,vendors,notebook,dev]"
+	$(BIN)/pip install -q -e ".[compute,vendors,notebook,platform,dev,hub]"
+	$(BIN)/python -m hub.kernelspec
 	@touch $@
+
+# The configurable-http-proxy the hub drives, pinned by hub/proxy/package-lock.json.
+PROXY_STAMP := hub/proxy/node_modules/.installed
+$(PROXY_STAMP): hub/proxy/package-lock.json
+	cd hub/proxy && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+proxy: $(PROXY_STAMP)
 
 venv: $(VENV)/.installed
 
@@ -49,14 +63,19 @@ system-deps:
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing"; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	    echo "installing$$missing"; apt-get update -qq && apt-get install -y -qq $(APT_FLAGS) $$missing >/dev/null; \
 	  else echo "note: install these Debian/Ubuntu packages for full function:$$missing"; fi; \
 	fi
 
-up: venv system-deps
+test-system-deps:
+	@DEBIAN_FRONTEND=noninteractive $(MAKE) --no-print-directory system-deps \
+	  SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)" APT_FLAGS=--no-install-recommends
+
+up: venv proxy system-deps
 	@if [ ! -f "$(STORE)/quantlib-store.json" ]; then \
 	  $(BIN)/quantlib data demo --store $(STORE) $(DEMO_ARGS); fi
 	$(BIN)/quantlib data info --store $(STORE)
+	TAORUI_DATA_STORE="$${TAORUI_DATA_STORE:-$(STORE)}" $(BIN)/python -m hub.launch
 
 lint: venv
 	$(BIN)/ruff check .
@@ -65,7 +84,7 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-test: venv system-deps lint typecheck
+test: venv proxy system-deps test-system-deps lint typecheck
 	$(BIN)/python -m pytest -n 2
 
 clean-venv:

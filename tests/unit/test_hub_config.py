@@ -1,0 +1,125 @@
+"""The hub's settings, first-admin password, profiles, home seeding and configuration."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jupyterhub")
+
+from traitlets.config.loader import PyFileConfigLoader
+
+from hub.credentials import admin_password
+from hub.groups import group_roles
+from hub.home import seed_home
+from hub.kernelspec import install_kernelspec
+from hub.profiles import UnknownProfileError, options_from_form
+from hub.settings import REPO_ROOT, SettingsError, load_settings
+
+
+def test_the_environment_wins_over_the_settings_file(tmp_path: Path) -> None:
+    file = tmp_path / "hub.toml"
+    file.write_text('port = 9000\nspawner = "docker"\n[oauth]\nclient_id = "x"\n')
+    env = {"TAORUI_HUB_SETTINGS": str(file), "TAORUI_HUB_PORT": "9100"}
+    settings = load_settings(env)
+    assert (settings.port, settings.spawner) == (9100, "docker")
+    assert settings.extra == {"oauth": {"client_id": "x"}}
+    assert settings.store == REPO_ROOT / "var" / "store"
+    with pytest.raises(SettingsError, match="unknown spawner 'podman'"):
+        load_settings({"TAORUI_SPAWNER": "podman"})
+    with pytest.raises(SettingsError, match="must be an integer"):
+        load_settings({"TAORUI_HUB_PORT": "eighty"})
+
+
+def test_a_generated_admin_password_is_kept_private_and_reused(tmp_path: Path) -> None:
+    file = tmp_path / "admin-password"
+    assert admin_password(file, {}) == (None, False)
+    password, generated = admin_password(file, {}, create=True)
+    assert generated and password and len(password) >= 20
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert admin_password(file, {}, create=True) == (password, False)
+    assert admin_password(file, {"TAORUI_ADMIN_PASSWORD": "from-the-env"}) == (
+        "from-the-env",
+        False,
+    )
+    with pytest.raises(ValueError, match="at least 8"):
+        admin_password(file, {"TAORUI_ADMIN_PASSWORD": "short"})
+
+
+def test_unknown_profiles_are_refused_by_name() -> None:
+    assert options_from_form({"profile": ["desktop"]}) == {"profile": "desktop"}
+    assert options_from_form({}) == {"profile": "lab"}
+    with pytest.raises(UnknownProfileError, match="Unknown server profile 'gpu'"):
+        options_from_form({"profile": ["gpu"]})
+
+
+def test_a_home_is_seeded_once_without_overwriting(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.ipynb").write_text("new")
+    (source / "b.ipynb").write_text("new")
+    home = tmp_path / "home"
+    (home / "examples").mkdir(parents=True)
+    (home / "examples" / "a.ipynb").write_text("mine")
+    copied = seed_home(home, {"examples": source})
+    assert copied == [home / "examples" / "b.ipynb"]
+    assert (home / "examples" / "a.ipynb").read_text() == "mine"
+    (home / "examples" / "b.ipynb").unlink()
+    assert seed_home(home, {"examples": source}) == []
+    assert (home / "strategies").is_dir()
+
+
+def test_each_group_carries_its_custom_scope() -> None:
+    roles = {role["groups"][0]: role["scopes"] for role in group_roles()}
+    assert set(roles) == {"researcher", "risk_officer", "trader", "admin"}
+    assert roles["trader"] == ["custom:taorui:trader"]
+    assert "admin:groups" in roles["admin"]
+
+
+def test_the_kernelspec_names_this_python_and_the_store(tmp_path: Path) -> None:
+    settings = load_settings({"TAORUI_DATA_STORE": str(tmp_path / "store")})
+    target = install_kernelspec(tmp_path / "kernels", settings, python="/opt/py/bin/python")
+    spec = json.loads((target / "kernel.json").read_text())
+    assert spec["display_name"] == "Taorui Quant (Python 3)"
+    assert spec["argv"][0] == "/opt/py/bin/python"
+    assert spec["env"]["QUANTLIB_STORE"] == str(tmp_path / "store")
+
+
+def load_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> object:
+    monkeypatch.delenv("TAORUI_HUB_SETTINGS", raising=False)
+    monkeypatch.setenv("TAORUI_HUB_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TAORUI_ADMIN_PASSWORD", "config-test-password")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return PyFileConfigLoader("jupyterhub_config.py", path=str(REPO_ROOT)).load_config()
+
+
+def test_docker_spawner_mounts_the_store_read_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = load_config(
+        monkeypatch,
+        tmp_path,
+        TAORUI_SPAWNER="docker",
+        TAORUI_DATA_STORE="/srv/taorui/store",
+        TAORUI_DATA_STORE_VOLUME="taorui-store",
+    )
+    assert config.JupyterHub.spawner_class == "docker"  # type: ignore[attr-defined]
+    volumes = config.DockerSpawner.volumes  # type: ignore[attr-defined]
+    assert volumes["taorui-store"] == {"bind": "/srv/taorui/store", "mode": "ro"}
+    assert volumes["taorui-user-{username}"] == "/home/jovyan/work"
+    assert config.Spawner.environment["QUANTLIB_STORE"] == "/srv/taorui/store"  # type: ignore[attr-defined]
+
+
+def test_kubespawner_gets_the_same_profiles(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = load_config(monkeypatch, tmp_path, TAORUI_SPAWNER="kubernetes")
+    profiles = config.KubeSpawner.profile_list  # type: ignore[attr-defined]
+    assert [p["slug"] for p in profiles] == ["lab", "desktop"]
+    assert profiles[1]["kubespawner_override"]["default_url"] == "/desktop"
+    services = config.JupyterHub.services  # type: ignore[attr-defined]
+    assert services[0]["name"] == "idle-culler"
