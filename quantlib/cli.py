@@ -23,6 +23,7 @@ from rich.table import Table
 import quantlib
 from quantlib.core.errors import QuantlibError
 from quantlib.core.i18n import Catalog, translate
+from quantlib.platform import cli as platform_cli
 
 TEXT: Catalog = {
     "app": ("Taorui Quant: A-share research-to-live platform.", "韬睿量化：A 股研究到实盘平台。"),
@@ -133,6 +134,8 @@ data_app = typer.Typer(help=_t("data"), no_args_is_help=True)
 app.add_typer(data_app, name="data")
 report_app = typer.Typer(help=_t("report"), no_args_is_help=True)
 app.add_typer(report_app, name="report")
+app.add_typer(platform_cli.db_app, name="db")
+app.add_typer(platform_cli.audit_app, name="audit")
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
