@@ -47,6 +47,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[compute,vendors,notebook,platform,dev,hub]"
 	$(BIN)/python -m hub.kernelspec
+	$(BIN)/python -m hub.lab_settings
 	@touch $@
 
 # The configurable-http-proxy the hub drives, pinned by hub/proxy/package-lock.json.

@@ -123,3 +123,21 @@ def test_kubespawner_gets_the_same_profiles(
     assert profiles[1]["kubespawner_override"]["default_url"] == "/desktop"
     services = config.JupyterHub.services  # type: ignore[attr-defined]
     assert services[0]["name"] == "idle-culler"
+
+
+def test_lab_overrides_turn_off_news_and_update_checks(tmp_path: Path) -> None:
+    from hub.lab_settings import install_overrides
+
+    path = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}')
+    assert install_overrides(tmp_path) == path
+    written = json.loads(path.read_text())
+    assert written["@jupyterlab/apputils-extension:notification"] == {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }
+    assert written["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    path.write_text("{broken")
+    with pytest.raises(SystemExit, match="is not valid JSON"):
+        install_overrides(tmp_path)
