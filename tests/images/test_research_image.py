@@ -1,4 +1,4 @@
-"""The research image's first start seeds a person's work folder like the hub does."""
+"""The research image: first-start seeding of the work folder, Chromium for PDF reports."""
 
 from __future__ import annotations
 
@@ -50,3 +50,13 @@ def test_the_image_copies_the_seed_script_and_the_notebooks() -> None:
     assert "COPY notebooks/templates /opt/taorui/notebooks/templates" in dockerfile
     start = (REPO / "images" / "research" / "start-research.sh").read_text()
     assert "seed-home.sh" in start
+
+
+def test_the_image_puts_a_chromium_on_path_for_pdf_reports() -> None:
+    from quantlib.analytics.report.pdf import CHROMIUM_NAMES
+
+    dockerfile = (REPO / "images" / "research" / "Dockerfile").read_text()
+    assert "playwright install --with-deps chromium" in dockerfile
+    linked = dockerfile.split("ln -s ")[1].split("\n")[0]
+    assert linked.rstrip(" \\").endswith("/usr/local/bin/chromium")
+    assert "chromium" in CHROMIUM_NAMES  # the name the PDF renderer looks for on PATH
