@@ -87,3 +87,24 @@ def test_profile_overrides_are_kubespawner_traits(values: dict[str, Any]) -> Non
     traits = set(kubespawner.KubeSpawner.class_trait_names())
     for profile in values["singleuser"]["profileList"]:
         assert set(profile["kubespawner_override"]) <= traits
+
+
+def test_kubernetes_sign_in_groups_and_pages_come_from_the_hub_package(
+    values: dict[str, Any],
+) -> None:
+    from traitlets.config import Config
+
+    from hub.groups import GROUPS, scope_of
+
+    hub = values["hub"]
+    assert hub["image"]["name"] == "taorui/hub"
+    assert hub["config"]["JupyterHub"]["authenticator_class"] == "hub.auth.TaoruiAuthenticator"
+    assert hub["config"]["NativeAuthenticator"]["open_signup"] is False
+    c = Config()
+    c.JupyterHub.load_roles = [{"name": "jupyterhub-idle-culler", "services": ["culler"]}]
+    exec(compile(hub["extraConfig"]["taorui"], "values.yaml:extraConfig", "exec"), {"c": c})
+    assert set(c.JupyterHub.custom_scopes) == {scope_of(name) for name in GROUPS}
+    assert set(c.JupyterHub.load_groups) == set(GROUPS)
+    roles = [role["name"] for role in c.JupyterHub.load_roles]
+    assert roles[0] == "jupyterhub-idle-culler" and len(roles) == 1 + len(GROUPS)
+    assert c.JupyterHub.template_paths[0] == "/srv/taorui/app/hub/templates"
