@@ -155,8 +155,14 @@ def check_an_unknown_profile_is_refused_in_the_page(
     page.wait_for_selector(".spawn-error-msg")
     message = page.inner_text(".spawn-error-msg")
     assert "未知的服务器类型" in message and "Unknown server profile 'bogus'" in message
+    assert message.startswith("错误 · Error:")
+    assert page.inner_text("#spawn_form button[type=submit]") == "启动 · Start"
     assert hub.alive()
     assert "Failed to spawn single-user server with form" in hub.log_text()
+    page.goto(hub.url + "hub/home")
+    assert page.inner_text("#start").strip() == "启动我的服务器 · Start my server"
+    page.goto(hub.url + "hub/spawn")
+    page.wait_for_selector("#taorui-profiles")
     state["alice_page"] = page
 
 
