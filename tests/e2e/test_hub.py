@@ -358,6 +358,12 @@ def test_a_spawner_failure_is_shown_and_logged(
         assert "/nonexistent/jupyterhub-singleuser was not found" in message
         assert broken.alive()
         assert "spawn of admin refused" in broken.log_text()
+        page.goto(broken.url + "user/admin/lab")  # the server is not running
+        heading = page.inner_text("h1")
+        assert "服务器" in heading and ("Spawn failed" in heading or "not running" in heading)
+        page.goto(broken.url + "hub/no-such-page")
+        assert page.inner_text("h1") == "出错了 · Something went wrong"
+        assert "404" in page.inner_text(".error")
     finally:
         broken.stop()
         shutil.rmtree(tmp_path / "state", ignore_errors=True)
