@@ -27,8 +27,14 @@ from quantlib.core.errors import CorruptStoreError
 
 
 @cache
-def _pool() -> ThreadPoolExecutor:
+def _pool_of(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1), thread_name_prefix="chunks")
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's decoding pool (a forked child gets its own: the parent's threads do
+    not exist there)."""
+    return _pool_of(os.getpid())
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,15 @@ def test_store_reads_of_many_scattered_symbols_match_the_panel(demo_store_templa
     for name in ("close", "volume", "status"):
         panel = store.panel(name).loc[start:end, symbols]
         np.testing.assert_array_equal(bars[name].values, panel.to_numpy())
+
+
+def test_a_forked_child_reads_with_its_own_threads(tmp_path: Path) -> None:
+    import multiprocessing
+
+    _array(tmp_path)
+    reader = ChunkReader.of(tmp_path / "field")
+    assert reader is not None
+    expected = reader.read(0, 23, np.array([0, 9, 16]))  # the parent's pool now exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(reader.read, (0, 23, np.array([0, 9, 16]))).get(timeout=60)
+    np.testing.assert_array_equal(got, expected)
