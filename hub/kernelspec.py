@@ -1,6 +1,6 @@
 """Install the "Taorui Quant (Python 3)" kernelspec from ``kernels/taorui``.
 
-The spec in the repository names ``python`` and placeholder settings; installing it writes
+The spec in the repository names ``python`` and the embedded defaults; installing it writes
 this environment's interpreter and the installation's store, platform URL and Dask
 setting into ``kernel.json``. ``make up`` and ``make test`` install it into the venv
 (``python -m hub.kernelspec``); the hub installs the same spec with its own settings into

@@ -342,6 +342,60 @@ def refuse(
     )
 
 
+@njit(cache=True, nogil=True, inline="always")
+def record_fill(
+    events: np.ndarray,
+    k: int,
+    bar: int,
+    sym: int,
+    order: int,
+    side: int,
+    qty: float,
+    price: float,
+    fees: tuple[float, float, float, float],
+    reason: int,
+) -> int:
+    """Record a fill (fees: commission, stamp duty, transfer, exchange) and return the new
+    event count."""
+    comm, stamp, transfer, exch = fees
+    return record(
+        events,
+        k,
+        bar,
+        sym,
+        order,
+        EV_FILL,
+        side,
+        qty,
+        price,
+        comm,
+        stamp,
+        transfer,
+        exch,
+        reason,
+        0.0,
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def split_holding(held: float, ratio: float, last: float) -> tuple[float, float]:
+    """A holding after an adjustment-factor step ``ratio``: the whole shares it becomes
+    and the cash paid in lieu of the fraction at the ex-rights price ``last``."""
+    scaled = held * ratio
+    whole = np.floor(scaled + 1e-9)
+    return whole, ((scaled - whole) * last if last == last else 0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def record_corporate(
+    events: np.ndarray, k: int, bar: int, sym: int, added: float, in_lieu: float
+) -> int:
+    """Record a corporate action (shares added, cash in lieu) and return the new count."""
+    return record(
+        events, k, bar, sym, -1, EV_CORPORATE, 0, added, 0.0, 0.0, 0.0, 0.0, 0.0, 0, in_lieu
+    )
+
+
 @njit(cache=True, nogil=True)
 def execute(
     side: int,
@@ -436,31 +490,12 @@ def start_of_day(
         held = state[S_SHARES, i]
         r = adj[t, i] if has_adj else 1.0
         if held > 0.0 and r == r and r != 1.0:
-            scaled = held * r
-            whole = np.floor(scaled + 1e-9)
             last = state[S_LAST, i] / r
             state[S_LAST, i] = last
-            in_lieu = (scaled - whole) * last if last == last else 0.0
-            s = i if sleeves else 0
-            cash[s] += in_lieu
+            whole, in_lieu = split_holding(held, r, last)
+            cash[i if sleeves else 0] += in_lieu
             state[S_SHARES, i] = whole
-            k = record(
-                events,
-                k,
-                t,
-                i,
-                -1,
-                EV_CORPORATE,
-                0,
-                whole - held,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0,
-                in_lieu,
-            )
+            k = record_corporate(events, k, t, i, whole - held, in_lieu)
         elif r == r and r != 1.0:
             state[S_LAST, i] = state[S_LAST, i] / r
         state[S_SELLABLE, i] = state[S_SHARES, i]
@@ -600,9 +635,7 @@ def match_book(
                     book[B_VALUE, j] += q * price
                     book[B_COMM, j] += comm
                     book[B_FEES, j] += stamp + tr + ex
-                    k = record(
-                        events, k, t, i, j, EV_FILL, side, q, price, comm, stamp, tr, ex, 0, 0.0
-                    )
+                    k = record_fill(events, k, t, i, j, side, q, price, (comm, stamp, tr, ex), 0)
             done = reason == R_NONE and q > 0.0 and kind != K_SHARES
             if kind == K_SHARES and book[B_FILLED, j] >= abs(amount):
                 done = True
@@ -685,27 +718,9 @@ def _signal_column(
             if r != 1.0 and r == r:
                 last = last / r
                 if held > 0.0:
-                    scaled = held * r
-                    whole = np.floor(scaled + 1e-9)
-                    in_lieu = (scaled - whole) * last
+                    whole, in_lieu = split_holding(held, r, last)
                     cash += in_lieu
-                    k = record(
-                        events,
-                        k,
-                        t,
-                        i,
-                        -1,
-                        EV_CORPORATE,
-                        0,
-                        whole - held,
-                        0.0,
-                        0.0,
-                        0.0,
-                        0.0,
-                        0.0,
-                        0,
-                        in_lieu,
-                    )
+                    k = record_corporate(events, k, t, i, whole - held, in_lieu)
                     held = whole
         if day_start[t]:
             sellable = held
@@ -751,22 +766,8 @@ def _signal_column(
                         held = state[S_SHARES, 0]
                         sellable = state[S_SELLABLE, 0]
                         fills += 1
-                        k = record(
-                            events,
-                            k,
-                            t,
-                            i,
-                            -1,
-                            EV_FILL,
-                            side,
-                            q,
-                            price,
-                            comm,
-                            stamp,
-                            tr,
-                            ex,
-                            reason,
-                            0.0,
+                        k = record_fill(
+                            events, k, t, i, -1, side, q, price, (comm, stamp, tr, ex), reason
                         )
                 if q <= 0.0:
                     refused += 1
@@ -1050,22 +1051,8 @@ def run_targets_shared(
                             rates[t, groups[i]],
                         )
                         if q > 0.0:
-                            k = record(
-                                events,
-                                k,
-                                t,
-                                i,
-                                -1,
-                                EV_FILL,
-                                side,
-                                q,
-                                price,
-                                comm,
-                                stamp,
-                                tr,
-                                ex,
-                                reason,
-                                0.0,
+                            k = record_fill(
+                                events, k, t, i, -1, side, q, price, (comm, stamp, tr, ex), reason
                             )
                     if q <= 0.0:
                         k = refuse(events, k, t, i, -1, side, reason)

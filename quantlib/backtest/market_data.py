@@ -227,7 +227,7 @@ class MarketData:
             return self.benchmark
         if symbol in self.index:
             i = self.index[symbol]
-            return pd.Series(self.marks()[:, i], index=self.times, name=symbol)
+            return pd.Series(self.marks[:, i], index=self.times, name=symbol)
         if store is None or not len(self.times):
             return None
         return benchmark_from_store(
@@ -293,8 +293,8 @@ class MarketData:
         return (self.open + self.high + self.low + self.close) / 4.0
 
     def fill_vwap(self, fill: str) -> np.ndarray:
-        """The VWAP array the kernels read: the bars' VWAP for VWAP fills, else the close
-        (a placeholder the kernels never read)."""
+        """The VWAP array the kernels take: the bars' VWAP for VWAP fills; for other fill
+        modes the kernels never read it, so the close stands in and no VWAP is computed."""
         return self.bar_vwap if fill == "vwap" else self.close
 
     def rates_for(self, config: BacktestConfig) -> np.ndarray:
@@ -305,6 +305,7 @@ class MarketData:
             transfer_fee=config.transfer_fee,
         )
 
+    @cached_property
     def marks(self) -> np.ndarray:
         """The price a holding is valued at each bar, as the kernels value it: the close,
         or over bars without trading the last close divided by the adjustment-factor

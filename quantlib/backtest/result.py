@@ -254,7 +254,7 @@ class BacktestResult:
             np.add.at(delta, (frame["bar"].to_numpy(), frame["sym"].to_numpy()), qty)
         shares = np.cumsum(delta, axis=0)
         rows, cols = np.nonzero(shares)
-        marks = data.marks()[rows, cols]
+        marks = data.marks[rows, cols]
         value = shares[rows, cols] * marks
         equity = self.equity.to_numpy()[rows]
         return pd.DataFrame(

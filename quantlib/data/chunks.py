@@ -89,12 +89,11 @@ class ChunkReader:
             return out
         rows_per, cols_per = self.chunks
         col_chunk = columns // cols_per
-        tasks = []
+        by_chunk = [(int(c), np.flatnonzero(col_chunk == c)) for c in np.unique(col_chunk)]
+        tasks: list[tuple[int, int, int, int, np.ndarray]] = []
         for r in range(lo // rows_per, (hi - 1) // rows_per + 1):
             r0, r1 = max(lo, r * rows_per), min(hi, (r + 1) * rows_per)
-            for c in np.unique(col_chunk):
-                where = np.flatnonzero(col_chunk == c)
-                tasks.append((r, int(c), r0, r1, where))
+            tasks.extend((r, c, r0, r1, where) for c, where in by_chunk)
         pool = _pool()
         futures = [
             pool.submit(self._cells, r, c, r0 - r * rows_per, r1 - r * rows_per, columns[w])

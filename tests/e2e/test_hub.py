@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from quantlib.analytics.report.pdf import CHROMIUM_FLAGS
 from quantlib.data import open_store
 from tests.e2e.hubprocess import REPO, Hub, start_hub
 
@@ -28,14 +29,6 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 websocket = pytest.importorskip("websocket")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO / "tests" / "artifacts" / "hub"
 ALICE_PASSWORD = "alice-Quant-2024!"
 
@@ -71,7 +64,7 @@ def hub(demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium driven by Playwright."""
     with playwright_sync.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
         yield chromium
         chromium.close()
 

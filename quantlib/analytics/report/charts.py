@@ -173,6 +173,32 @@ def drawdown_chart(drawdown: pd.Series, labels: Labels, style: ChartStyle) -> fi
     return fig
 
 
+def _heat_cells(
+    fig: figure, frame: pd.DataFrame, x: str, y: str, mapper: LinearColorMapper
+) -> None:
+    """Coloured cells of a heatmap (``frame``'s ``value``) with their ``text`` on them."""
+    source = ColumnDataSource(frame)
+    fig.rect(
+        x,
+        y,
+        1,
+        1,
+        source=source,
+        line_color="white",
+        fill_color={"field": "value", "transform": mapper},
+    )
+    fig.text(
+        x,
+        y,
+        text="text",
+        source=source,
+        text_align="center",
+        text_baseline="middle",
+        text_font_size="10px",
+        text_font=fixed(FONT),
+    )
+
+
 def monthly_heatmap(monthly: pd.DataFrame, labels: Labels, style: ChartStyle) -> figure:
     """Monthly returns, years down and months across, each cell labelled."""
     months = [labels.month(m) for m in range(1, 13)]
@@ -193,26 +219,7 @@ def monthly_heatmap(monthly: pd.DataFrame, labels: Labels, style: ChartStyle) ->
         y_range=FactorRange(*reversed(years)),
         height=max(120, 60 + 28 * len(years)),
     )
-    source = ColumnDataSource(frame)
-    fig.rect(
-        "month",
-        "year",
-        1,
-        1,
-        source=source,
-        line_color="white",
-        fill_color={"field": "value", "transform": mapper},
-    )
-    fig.text(
-        "month",
-        "year",
-        text="text",
-        source=source,
-        text_align="center",
-        text_baseline="middle",
-        text_font_size="10px",
-        text_font=fixed(FONT),
-    )
+    _heat_cells(fig, frame, "month", "year", mapper)
     fig.grid.visible = False
     fig.axis.major_tick_line_color = None
     fig.axis.axis_line_color = None
@@ -360,26 +367,7 @@ def parameter_heatmap(
         y_range=FactorRange(*ys),
         height=max(200, 80 + 34 * len(ys)),
     )
-    source = ColumnDataSource(frame)
-    fig.rect(
-        "x",
-        "y",
-        1,
-        1,
-        source=source,
-        line_color="white",
-        fill_color={"field": "value", "transform": mapper},
-    )
-    fig.text(
-        "x",
-        "y",
-        text="text",
-        source=source,
-        text_align="center",
-        text_baseline="middle",
-        text_font_size="10px",
-        text_font=fixed(FONT),
-    )
+    _heat_cells(fig, frame, "x", "y", mapper)
     fig.xaxis.axis_label = x
     fig.yaxis.axis_label = y
     fig.grid.visible = False

@@ -131,7 +131,7 @@ def check_books(market: Market, result: BacktestResult, config: BacktestConfig, 
     n_cash = n_syms if sleeves else 1
     cash = np.full(n_cash, config.cash / n_cash)
     shares = np.zeros(n_syms)
-    marks = md.marks()
+    marks = md.marks
     frames = market.frames
     tick_fills = config.fill != "vwap"
 
