@@ -9,7 +9,7 @@ same :class:`~quantlib.backtest.context.Context` from a live clock and a broker 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,11 @@ from quantlib.backtest.strategy import LoadedStrategy, load_strategy, strategy_l
 from quantlib.core.errors import ConfigError, QuantlibError
 
 MODES = ("backtest",)
+#: Progress reports per run (about every 1% of bars), besides the final one.
+PROGRESS_STEPS = 100
+
+#: ``on_progress(bars_done, bars_total)``; an exception it raises stops the run.
+type ProgressCallback = Callable[[int, int], None]
 
 
 def _scheduled_due(
@@ -80,6 +85,7 @@ def run_backtest(
     mode: str = "backtest",
     name: str | None = None,
     freq: str = "1d",
+    on_progress: ProgressCallback | None = None,
 ) -> BacktestResult:
     """Run a strategy (script or class form) over market data and return the result.
 
@@ -96,6 +102,9 @@ def run_backtest(
         Fills, fees, cash; the strategy's ``set_commission``/``set_slippage`` adjust it.
     params
         Overrides of the strategy's ``PARAMS`` (``context.params``).
+    on_progress
+        Called with ``(bars_done, bars_total)`` about every 1% of the bars and once at the
+        end. An exception it raises stops the run and propagates (a way to cancel it).
     """
     if mode not in MODES:
         raise ConfigError(f"mode {mode!r} runs through the live runner; here: {', '.join(MODES)}")
@@ -110,11 +119,15 @@ def run_backtest(
         )
     if not len(data.times):
         raise ConfigError("the market data has no bars in the requested range")
-    return Engine(loaded, data, config, resolved, store=store).run()
+    return Engine(loaded, data, config, resolved, store=store, on_progress=on_progress).run()
 
 
 class Engine:
-    """One backtest run: the strategy bound to a fresh context and simulated exchange."""
+    """One backtest run: the strategy bound to a fresh context and simulated exchange.
+
+    ``on_progress(bars_done, bars_total)``, when given, is called about every 1% of the
+    bars and once after the last one; an exception it raises stops the run.
+    """
 
     def __init__(
         self,
@@ -124,8 +137,10 @@ class Engine:
         params: Mapping[str, Any],
         *,
         store: Any = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self.strategy = strategy
+        self.on_progress = on_progress
         self.data = data
         self.store = store
         self.exchange = SimulatedExchange(data, config)
@@ -168,7 +183,13 @@ class Engine:
         cash = [0.0] * n_bars
         starts = [bool(v) for v in data.day_start]
         ends = [bool(v) for v in day_end]
+        on_progress = self.on_progress
+        report_step = max(1, n_bars // PROGRESS_STEPS)
+        report_at = report_step if on_progress is not None else -1
         for t in range(n_bars):
+            if t == report_at and on_progress is not None:
+                report_at += report_step
+                on_progress(t, n_bars)
             context.bar = t
             bar.t = t
             if starts[t] and has_before:
@@ -195,6 +216,8 @@ class Engine:
             equity[t] = total_cash + x.value
             if ends[t] and has_after:
                 self._call("after_trading_end", hooks, bar)
+        if on_progress is not None:
+            on_progress(n_bars, n_bars)
         context.phase = "done"
         identity = RunIdentity.build(
             data,
@@ -242,7 +265,7 @@ class Engine:
         return series
 
 
-__all__ = ["MODES", "Engine", "run_backtest"]
+__all__ = ["MODES", "PROGRESS_STEPS", "Engine", "ProgressCallback", "run_backtest"]
 
 
 def backtest_metrics(shared: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, float]:

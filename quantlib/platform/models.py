@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -227,7 +229,13 @@ class StrategyVersion(Base):
 
 
 class Job(Base):
-    """A unit of background work (a backtest, a sweep, a validation notebook)."""
+    """A unit of background work (a backtest, a sweep, a validation notebook).
+
+    ``progress`` (0 to 1) and ``progress_message`` say how far a running job is, ``log``
+    holds what it printed (its tail), ``cancel_requested`` asks a running job to stop at
+    its next progress check, ``dask_key`` names its Dask task and ``heartbeat_at`` is
+    when its worker last reported.
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (CheckConstraint(_one_of("status", JobStatus), name="status_known"),)
@@ -241,6 +249,12 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    progress: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    progress_message: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    log: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cancel_requested: Mapped[bool] = mapped_column(default=False, server_default=false())
+    dask_key: Mapped[str | None] = mapped_column(String(128))
+    heartbeat_at: Mapped[dt.datetime | None]
     submitted_by: Mapped[User] = relationship()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -23,16 +24,29 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A URL of a fresh, empty database of each kind."""
+def _fresh_database(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
+    """A URL of a fresh, empty database of the kind ``request.param`` names."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'platform' / 'platform.db'}"
+        yield f"sqlite:///{directory / 'platform' / 'platform.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = server.create_database()
     yield server.url(name)
     server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of a fresh, empty database of each kind."""
+    yield from _fresh_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A URL of a fresh, empty database of each kind, shared by a module's tests."""
+    yield from _fresh_database(request, tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture

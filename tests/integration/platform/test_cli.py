@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from quantlib.platform.audit import record
-from quantlib.platform.db import open_engine, session_factory
+from quantlib.platform.db import head_revision, open_engine, session_factory
 
 QUANTLIB = str(Path(sys.executable).with_name("quantlib"))
 
@@ -24,7 +24,7 @@ def test_upgrade_status_verify_and_export_round_trip(db_url, tmp_path):
     assert run("db", "status", "--db-url", db_url).returncode == 1
     upgraded = run("db", "upgrade", "--db-url", db_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "0001" in upgraded.stdout
+    assert head_revision() in upgraded.stdout
     assert run("db", "status", "--db-url", db_url).returncode == 0
     engine = open_engine(db_url)
     with session_factory(engine).begin() as session:
