@@ -6,7 +6,8 @@
 # default, which `make up` starts through `python -m hub.launch`: the hub on
 # 127.0.0.1:8000 behind the configurable-http-proxy from hub/proxy, SQLite in var/hub,
 # password sign-in with admin approval, one local process per person, the demo store in
-# var/store and a local Dask cluster. docs/hub.md explains every part.
+# var/store, a local Dask cluster and the platform service `quant` under /services/quant/.
+# docs/hub.md explains every part.
 # `c` is the configuration object JupyterHub passes in.
 # ruff: noqa: F821
 import os
@@ -21,7 +22,7 @@ from hub import profiles
 from hub.credentials import admin_password
 from hub.groups import GROUPS, custom_scopes, group_roles
 from hub.kernelspec import install_kernelspec
-from hub.settings import REPO_ROOT, load_settings
+from hub.settings import REPO_ROOT, SERVICE_NAME, load_settings
 
 settings = load_settings()
 state = settings.state_dir
@@ -98,7 +99,7 @@ c.JupyterHub.load_groups = {
 # --- servers: one per person, with the profiles of hub/profiles.py -----------------------
 environment = {
     "QUANTLIB_STORE": str(settings.store),
-    "QUANTLIB_PLATFORM_URL": settings.platform_url,
+    "QUANTLIB_PLATFORM_URL": settings.platform_address,
     "QUANTLIB_DASK": settings.dask,
 }
 c.Spawner.default_url = "/lab"
@@ -145,10 +146,51 @@ if settings.spawner != "kubernetes":
     c.Spawner.options_from_form = profiles.options_from_form
     c.Spawner.apply_user_options = profiles.apply_user_options
 c.Spawner.environment = environment
+# A server's own JUPYTERHUB_API_TOKEN: the default `server` scopes, plus the platform
+# service and the person's group scopes (the hub keeps only those the person holds), so
+# code in a server can call the service with nothing but its environment.
+ACCESS_PLATFORM = f"access:services!service={SERVICE_NAME}"
+c.Spawner.server_token_scopes = [
+    "users:activity!user",
+    "access:servers!server",
+    ACCESS_PLATFORM,
+    "read:users:groups!user",
+    *custom_scopes(),
+]
 
-# --- services: the idle culler -----------------------------------------------------------
-services = []
+# --- services: the platform service and the idle culler ----------------------------------
+# `quant` (hub/service) serves the platform API at /services/quant/. Everybody may use it
+# (the `user` role); the OAuth tokens browsers get carry their groups and group scopes.
+# Its own token may list users and groups (for syncing people into the platform).
+platform_environment = {
+    "TAORUI_DATA_DIR": str(settings.platform_dir),
+    "TAORUI_DATA_STORE": str(settings.store),
+}
+if settings.platform_db_url:
+    platform_environment["TAORUI_DB_URL"] = settings.platform_db_url
+if settings.dask != "local":
+    platform_environment["TAORUI_DASK_SCHEDULER"] = settings.dask
+services = [
+    {
+        "name": SERVICE_NAME,
+        "url": settings.service_url,
+        "command": [sys.executable, "-m", "hub.service"],
+        "cwd": str(REPO_ROOT),
+        "environment": platform_environment,
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": ["read:users:groups!user", *custom_scopes()],
+    }
+]
 roles = group_roles()
+roles += [
+    {"name": "user", "scopes": ["self", ACCESS_PLATFORM]},
+    {
+        "name": "taorui-platform-service",
+        "description": "the platform service: reads users and groups",
+        "scopes": ["list:users", "read:users", "list:groups", "read:groups"],
+        "services": [SERVICE_NAME],
+    },
+]
 if settings.idle_timeout > 0:
     services.append(
         {

@@ -26,7 +26,7 @@ def kernel_environment(settings: HubSettings, store: str | None = None) -> dict[
     """The variables every Taorui kernel starts with."""
     return {
         "QUANTLIB_STORE": store if store is not None else str(settings.store),
-        "QUANTLIB_PLATFORM_URL": settings.platform_url,
+        "QUANTLIB_PLATFORM_URL": settings.platform_address,
         "QUANTLIB_DASK": settings.dask,
     }
 

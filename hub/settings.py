@@ -18,6 +18,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SPAWNERS = ("local", "docker", "kubernetes")
+#: The hub-managed platform service, reached under ``/services/<name>/``.
+SERVICE_NAME = "quant"
 AUTHENTICATORS = ("native", "oauth", "ldap")
 
 
@@ -31,6 +33,9 @@ ENVIRONMENT: dict[str, str] = {
     "store": "TAORUI_DATA_STORE",
     "store_volume": "TAORUI_DATA_STORE_VOLUME",
     "platform_url": "TAORUI_PLATFORM_URL",
+    "service_port": "TAORUI_SERVICE_PORT",
+    "platform_data_dir": "TAORUI_DATA_DIR",
+    "platform_db_url": "TAORUI_DB_URL",
     "dask": "TAORUI_DASK",
     "db_url": "TAORUI_HUB_DB_URL",
     "spawner": "TAORUI_SPAWNER",
@@ -66,8 +71,16 @@ class HubSettings:
     store: Path = REPO_ROOT / "var" / "store"
     #: DockerSpawner: a named Docker volume that holds the store (else ``store`` is bound)
     store_volume: str = ""
-    #: the platform service (QUANTLIB_PLATFORM_URL); empty until that service runs
+    #: the platform service as servers reach it (QUANTLIB_PLATFORM_URL); empty: the
+    #: service's own address, :attr:`HubSettings.platform_address`
     platform_url: str = ""
+    #: where the platform service (hub-managed, ``quant``) listens
+    service_port: int = 8765
+    #: the platform's data directory (database file, job artifacts); empty:
+    #: ``platform/`` in state_dir
+    platform_data_dir: str = ""
+    #: SQLAlchemy URL of the platform database; empty: SQLite in platform_data_dir
+    platform_db_url: str = ""
     #: Dask for sweeps: "local" for a local cluster per user, or a scheduler address
     dask: str = "local"
     #: SQLAlchemy URL of the hub database; empty: SQLite in state_dir
@@ -95,6 +108,29 @@ class HubSettings:
         """The address people open in their browser."""
         host = "127.0.0.1" if self.ip in ("", "0.0.0.0") else self.ip
         return f"http://{host}:{self.port}/"
+
+    @property
+    def service_url(self) -> str:
+        """Where the platform service listens; the proxy sends ``/services/quant/`` there.
+
+        The local spawner keeps it on 127.0.0.1; in containers it listens on the address
+        they reach the hub at (``hub_connect_ip``).
+        """
+        host = "127.0.0.1" if self.spawner == "local" else (self.hub_connect_ip or "127.0.0.1")
+        return f"http://{host}:{self.service_port}"
+
+    @property
+    def platform_address(self) -> str:
+        """QUANTLIB_PLATFORM_URL: ``platform_url``, else the service's own address."""
+        return self.platform_url or f"{self.service_url}/services/{SERVICE_NAME}/"
+
+    @property
+    def platform_dir(self) -> Path:
+        """The platform's data directory (TAORUI_DATA_DIR of the service)."""
+        if not self.platform_data_dir:
+            return self.state_dir / "platform"
+        path = Path(self.platform_data_dir).expanduser()
+        return path if path.is_absolute() else REPO_ROOT / path
 
     @property
     def admin_password_file(self) -> Path:

@@ -197,7 +197,7 @@ def _script_binder(source: str, filename: str) -> Callable[[Context], Hooks]:
     return bind
 
 
-def _script_metadata(source: str, filename: str) -> tuple[dict[str, Any], list[str] | None]:
+def script_metadata(source: str, filename: str) -> tuple[dict[str, Any], list[str] | None]:
     """``PARAMS`` and ``UNIVERSE`` constants of a script, read without running it."""
     import ast
 
@@ -285,7 +285,7 @@ def from_source(
 ) -> LoadedStrategy:
     """A script strategy from its source text."""
     label = filename or f"<{name}>"
-    params, universe = _script_metadata(source, label)
+    params, universe = script_metadata(source, label)
     return LoadedStrategy(name, source, params, _script_binder(source, label), universe)
 
 
@@ -302,5 +302,6 @@ __all__ = [
     "Strategy",
     "from_source",
     "load_strategy",
+    "script_metadata",
     "strategy_logger",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -225,15 +226,24 @@ def parse_anchor(text_value: str) -> tuple[int, str]:
     return int(seq), digest
 
 
+_EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(9000, 1, 1)
+
+
 def _day_bounds(start: object, end: object) -> tuple[dt.datetime | None, dt.datetime | None]:
     first = to_date(start, name="start date") if start is not None else None
     last = to_date(end, name="end date") if end is not None else None
     if first is not None and last is not None:
         check_range(first, last)
-    low = dt.datetime.combine(first, dt.time(), SHANGHAI).astimezone(UTC) if first else None
+    # Days before or after anything a record can carry put no bound on the query (and
+    # would overflow the conversion to UTC at the ends of the calendar).
+    low = (
+        dt.datetime.combine(first, dt.time(), SHANGHAI).astimezone(UTC)
+        if first and first > _EARLIEST
+        else None
+    )
     high = (
         dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(UTC)
-        if last
+        if last and last < _LATEST
         else None
     )
     return low, high
@@ -246,8 +256,11 @@ def select_records(
     user: str | None = None,
     object_type: str | None = None,
     object_id: str | int | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
 ) -> Select[AuditRecord]:
-    """A query for records in a date range (Shanghai days, inclusive), by user or object.
+    """A query for records in a date range (Shanghai days, inclusive), by user, object,
+    action or outcome.
 
     Dates are ``YYYY-MM-DD`` or ``YYYYMMDD`` strings or dates; a bad date or a backwards
     range raises :class:`~quantlib.core.errors.DateError` /
@@ -265,6 +278,10 @@ def select_records(
         query = query.where(AuditRecord.object_type == object_type)
     if object_id is not None:
         query = query.where(AuditRecord.object_id == str(object_id))
+    if action is not None:
+        query = query.where(AuditRecord.action == action)
+    if outcome is not None:
+        query = query.where(AuditRecord.outcome == outcome)
     return query
 
 
@@ -294,3 +311,17 @@ def export_csv(session: Session, out: TextIO, query: Select[AuditRecord]) -> int
         writer.writerow(row)
         count += 1
     return count
+
+
+def csv_chunks(session: Session, query: Select[AuditRecord], rows: int = 1000) -> Iterator[str]:
+    """The CSV :func:`export_csv` writes, as text pieces of ``rows`` records (streaming)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for count, row in enumerate(_csv_rows(session, query), start=1):
+        writer.writerow(row)
+        if count % rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

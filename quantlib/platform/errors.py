@@ -26,8 +26,46 @@ class SchemaAheadError(SchemaError):
 
 
 class PermissionDeniedError(QuantlibError, PermissionError):
-    """A user's roles do not allow the requested action on the resource."""
+    """A user's roles do not allow the requested action on the resource.
+
+    ``action``, ``object_type`` and ``object_id`` say what was refused, for the audit
+    record of the refusal.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.action = action
+        self.object_type = object_type
+        self.object_id = object_id
 
 
 class AuditError(QuantlibError, ValueError):
     """An audit record cannot be written because its content is unusable."""
+
+
+class NotFoundError(QuantlibError, LookupError):
+    """The strategy, version, run, job or limit asked for does not exist."""
+
+
+class ConflictError(QuantlibError, ValueError):
+    """The request clashes with what is stored: a duplicate name, a finished job."""
+
+
+class InvalidInputError(QuantlibError, ValueError):
+    """A request field has a value the platform cannot accept; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class PlatformUnavailableError(QuantlibError, RuntimeError):
+    """Something the request needs is not there: no data store, no job runner."""

@@ -239,14 +239,44 @@ def require(
     user: str,
     resource_owner: str | None = None,
     version_author: str | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
 ) -> Decision:
-    """:func:`authorize`, raising :class:`PermissionDeniedError` with the reason if refused."""
+    """:func:`authorize`, raising :class:`PermissionDeniedError` with the reason if refused.
+
+    ``object_type`` and ``object_id`` name what was acted on, for the audit record of a
+    refusal.
+    """
     decision = authorize(
         user_roles, action, user=user, resource_owner=resource_owner, version_author=version_author
     )
     if not decision.allowed:
-        raise PermissionDeniedError(f"{user} may not {decision.action}: {decision.reason}")
+        raise PermissionDeniedError(
+            f"{user} may not {decision.action}: {decision.reason}",
+            action=decision.action.value,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+        )
     return decision
+
+
+def best_access(user_roles: Iterable[Role | str], action: Action | str) -> Access:
+    """The most generous access any of the roles has to ``action``.
+
+    Examples
+    --------
+    >>> best_access(["researcher", "risk_officer"], "job.read")
+    <Access.ALLOWED: 'allowed'>
+    >>> best_access([], "job.read")
+    <Access.DENIED: 'denied'>
+    """
+    chosen = _parse_action(action)
+    row = PERMISSIONS[chosen]
+    return max(
+        (row[role] for role in _parse_roles(user_roles)),
+        key=_RANK.__getitem__,
+        default=Access.DENIED,
+    )
 
 
 def permission_table_markdown() -> str:

@@ -122,7 +122,43 @@ def test_kubespawner_gets_the_same_profiles(
     assert [p["slug"] for p in profiles] == ["lab", "desktop"]
     assert profiles[1]["kubespawner_override"]["default_url"] == "/desktop"
     services = config.JupyterHub.services  # type: ignore[attr-defined]
-    assert services[0]["name"] == "idle-culler"
+    assert [service["name"] for service in services] == ["quant", "idle-culler"]
+
+
+def test_the_platform_service_is_wired_into_the_hub(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("TAORUI_DATA_DIR", "TAORUI_DB_URL", "TAORUI_PLATFORM_URL", "TAORUI_DASK"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config(monkeypatch, tmp_path, TAORUI_SERVICE_PORT="9123")
+    quant = config.JupyterHub.services[0]  # type: ignore[attr-defined]
+    assert quant["url"] == "http://127.0.0.1:9123"
+    assert quant["command"][1:] == ["-m", "hub.service"]
+    assert quant["oauth_no_confirm"] is True
+    assert "custom:taorui:risk_officer" in quant["oauth_client_allowed_scopes"]
+    assert quant["environment"]["TAORUI_DATA_DIR"] == str(tmp_path / "state" / "platform")
+    assert "TAORUI_DB_URL" not in quant["environment"]
+    assert "TAORUI_DASK_SCHEDULER" not in quant["environment"]
+    environment = config.Spawner.environment  # type: ignore[attr-defined]
+    assert environment["QUANTLIB_PLATFORM_URL"] == "http://127.0.0.1:9123/services/quant/"
+    scopes = config.Spawner.server_token_scopes  # type: ignore[attr-defined]
+    assert {"access:services!service=quant", "custom:taorui:trader"} <= set(scopes)
+    roles = {role["name"]: role for role in config.JupyterHub.load_roles}  # type: ignore[attr-defined]
+    assert roles["user"]["scopes"] == ["self", "access:services!service=quant"]
+    assert roles["taorui-platform-service"]["services"] == ["quant"]
+
+    config = load_config(
+        monkeypatch,
+        tmp_path,
+        TAORUI_DB_URL="postgresql://quant@db/platform",
+        TAORUI_DASK="tcp://10.0.0.5:8786",
+        TAORUI_PLATFORM_URL="https://quant.example.com/services/quant/",
+    )
+    quant = config.JupyterHub.services[0]  # type: ignore[attr-defined]
+    assert quant["environment"]["TAORUI_DB_URL"] == "postgresql://quant@db/platform"
+    assert quant["environment"]["TAORUI_DASK_SCHEDULER"] == "tcp://10.0.0.5:8786"
+    environment = config.Spawner.environment  # type: ignore[attr-defined]
+    assert environment["QUANTLIB_PLATFORM_URL"] == "https://quant.example.com/services/quant/"
 
 
 def test_lab_overrides_turn_off_news_and_update_checks(tmp_path: Path) -> None:

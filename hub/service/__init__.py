@@ -1,0 +1,1 @@
+"""The platform service: the REST API the hub runs under ``/services/quant/``."""
