@@ -451,13 +451,13 @@ class PlatformClient:
         symbols: list[str] | None = None,
         cash: float | None = None,
     ) -> dict[str, Any]:
-        """Queue a parameter sweep over ``grid``, ranked by ``metric``.
+        """Queue a parameter sweep over ``grid``, ranked by ``metric``; the sweep's job.
 
         Examples
         --------
         >>> platform.submit_sweep(
         ...     7, 1, "2025-06-03", "2025-12-31", {"window": [10, 20, 40]}
-        ... )["job_id"]  # doctest: +SKIP
+        ... )["id"]  # doctest: +SKIP
         31
         """
         body = _query(
