@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from quantlib.core.errors import ConfigError
 from quantlib.platform import audit
+from quantlib.platform.db import safe_url
 from quantlib.platform.errors import (
     ConflictError,
     DatabaseError,
@@ -24,6 +26,7 @@ from quantlib.platform.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    PlatformUnavailableError,
 )
 from quantlib.platform.models import AuditOutcome
 
@@ -107,8 +110,15 @@ async def _denied(request: Request, error: Exception) -> JSONResponse:
 
 async def _unavailable(_request: Request, error: Exception) -> JSONResponse:
     log.error("%s", error)
+    return JSONResponse(error_body(str(error)), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+async def _database_down(request: Request, error: Exception) -> JSONResponse:
+    engine = request.app.state.service.engine
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    log.error("database %s failed: %s", safe_url(engine.url), reason)
     return JSONResponse(
-        error_body(f"the platform database is unavailable: {error}"),
+        error_body(f"the platform database {safe_url(engine.url)} is unavailable: {reason}"),
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
     )
 
@@ -130,4 +140,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(PermissionDeniedError, _denied)
     app.add_exception_handler(DatabaseUnavailableError, _unavailable)
+    app.add_exception_handler(PlatformUnavailableError, _unavailable)
+    app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(HTTPException, _http)
