@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -139,9 +139,24 @@ def _check_params(field: str, params: dict[str, Any], known: dict[str, Any]) -> 
     return params
 
 
-def _version_for_run(
-    session: Session, caller: Principal, strategy_id: int, number: int
-) -> tuple[StrategyVersion, Any]:
+class _Checked(NamedTuple):
+    """A version the caller may run, its ``PARAMS``, and the store it will read."""
+
+    version: StrategyVersion
+    decision: Any
+    params: dict[str, Any]
+    window: StoreWindow
+
+
+def _runnable(
+    session: Session,
+    caller: Principal,
+    store: Path | None,
+    strategy_id: int,
+    number: int,
+    start: dt.date,
+    end: dt.date,
+) -> _Checked:
     version = get_version(session, strategy_id, number)
     decision = require(
         caller.roles,
@@ -151,7 +166,10 @@ def _version_for_run(
         object_type="strategy_version",
         object_id=version.id,
     )
-    return version, decision
+    known = check_code(version.code)
+    window = store_window(store)
+    _check_range(window, start, end)
+    return _Checked(version, decision, known, window)
 
 
 def submit_backtest(
@@ -170,10 +188,9 @@ def submit_backtest(
     cash: float | None = None,
 ) -> BacktestRun:
     """Record a backtest of one version and its queued job; the run (with ``job_id``)."""
-    chosen, decision = _version_for_run(session, caller, strategy_id, version)
-    known = check_code(chosen.code)
-    window = store_window(store)
-    _check_range(window, start, end)
+    chosen, decision, known, window = _runnable(
+        session, caller, store, strategy_id, version, start, end
+    )
     parameters = {
         "params": _check_params("params", params or {}, known),
         "symbols": _check_symbols(symbols),
@@ -238,10 +255,9 @@ def submit_sweep(
     cash: float | None = None,
 ) -> Job:
     """Record a parameter sweep of one version as a queued job."""
-    chosen, decision = _version_for_run(session, caller, strategy_id, version)
-    known = check_code(chosen.code)
-    window = store_window(store)
-    _check_range(window, start, end)
+    chosen, decision, known, window = _runnable(
+        session, caller, store, strategy_id, version, start, end
+    )
     if not grid:
         raise InvalidInputError("grid", "give at least one parameter with values to try")
     for name, values in grid.items():

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select
 
@@ -70,24 +70,21 @@ def _filters(
     }
 
 
+Filters = Annotated[dict[str, Any], Depends(_filters)]
+
+
 @router.get("", response_model=Page[AuditOut], summary="Query the audit log")
 def query_audit(
     caller: Caller,
     state: State,
-    user: Filter = None,
-    action: Filter = None,
-    object_type: Filter = None,
-    object_id: ObjectId = None,
-    outcome: Outcome = None,
-    since: Day = None,
-    until: Day = None,
+    filters: Filters,
     newest_first: bool = True,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> Page[AuditOut]:
     """Records by user, action, object, outcome and day range (inclusive)."""
     require(caller.roles, Action.AUDIT_READ, user=caller.name, object_type="audit_log")
-    query = _query(**_filters(user, action, object_type, object_id, outcome, since, until))
+    query = _query(**filters)
     if newest_first:
         query = query.order_by(None).order_by(AuditRecord.seq.desc())
     with state.sessions.begin() as session:
@@ -107,20 +104,9 @@ def _stream(state: Any, query: Select[AuditRecord]) -> Iterator[str]:
     summary="Export the audit log as CSV",
     responses={200: {"content": {"text/csv": {}}, "description": "CSV, times in Shanghai"}},
 )
-def export_audit(
-    caller: Caller,
-    state: State,
-    user: Filter = None,
-    action: Filter = None,
-    object_type: Filter = None,
-    object_id: ObjectId = None,
-    outcome: Outcome = None,
-    since: Day = None,
-    until: Day = None,
-) -> StreamingResponse:
+def export_audit(caller: Caller, state: State, filters: Filters) -> StreamingResponse:
     """The selected records as CSV, oldest first; the export itself is audited."""
     decision = require(caller.roles, Action.AUDIT_EXPORT, user=caller.name, object_type="audit_log")
-    filters = _filters(user, action, object_type, object_id, outcome, since, until)
     query = _query(**filters)
     with state.sessions.begin() as session:
         audit.record(
