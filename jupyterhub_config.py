@@ -170,6 +170,9 @@ if settings.platform_db_url:
     platform_environment["TAORUI_DB_URL"] = settings.platform_db_url
 if settings.dask != "local":
     platform_environment["TAORUI_DASK_SCHEDULER"] = settings.dask
+# How often the service syncs users and groups from the hub (hub/service/sync.py).
+if os.environ.get("TAORUI_USER_SYNC_SECONDS", "").strip():
+    platform_environment["TAORUI_USER_SYNC_SECONDS"] = os.environ["TAORUI_USER_SYNC_SECONDS"]
 services = [
     {
         "name": SERVICE_NAME,

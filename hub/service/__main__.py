@@ -2,7 +2,8 @@
 
 The hub starts it with ``JUPYTERHUB_SERVICE_URL`` (where to listen),
 ``JUPYTERHUB_SERVICE_PREFIX`` (``/services/quant/``) and its API token; the platform's
-own settings come from ``TAORUI_*`` (:class:`~quantlib.platform.config.PlatformConfig`).
+own settings come from ``TAORUI_*`` (:class:`~quantlib.platform.config.PlatformConfig`,
+and ``TAORUI_USER_SYNC_SECONDS`` for :mod:`hub.service.sync`).
 Before serving, the database schema must be current: the embedded SQLite database (no
 ``TAORUI_DB_URL``) is upgraded in place, a configured database that is behind is
 refused with exit status 2 and the command to run. Logs go to stderr, where the hub
@@ -21,6 +22,7 @@ import uvicorn
 
 from hub.service.app import MountedAt, create_app
 from hub.service.auth import HubIdentity, HubIdentityError
+from hub.service.sync import DirectorySync, HubDirectory, sync_seconds
 from quantlib.core.errors import ConfigError
 from quantlib.platform.config import PlatformConfig
 from quantlib.platform.db import open_engine, require_current_schema, upgrade
@@ -84,11 +86,13 @@ def main() -> int:
         config = PlatformConfig.from_env()
         identity = HubIdentity.from_env()
         host, port = listen_address(os.environ)
+        every = sync_seconds()
         log.info("%s", prepare_schema(config))
     except (ConfigError, HubIdentityError, DatabaseError) as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 2
-    app = create_app(config, identity, runner=JobRunner(config))
+    directory = DirectorySync(HubDirectory.of(identity), every) if every > 0 else None
+    app = create_app(config, identity, runner=JobRunner(config), directory=directory)
     log.info("serving %s on http://%s:%d%s", app.title, host, port, identity.prefix)
     served = MountedAt(app, identity.prefix)
     uvicorn.run(served, host=host, port=port, log_config=None, proxy_headers=True)

@@ -4,7 +4,8 @@
 runner into one app; ``python -m hub.service`` runs it as the hub-managed service
 ``quant`` under ``/services/quant/``. At start-up the service refuses a database whose
 schema is behind the code (it names the command to run) and starts the job runner, which
-marks jobs orphaned by a previous run as failed.
+marks jobs orphaned by a previous run as failed, and the user sync, which keeps the
+platform's users and groups in step with the hub's (:mod:`hub.service.sync`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from quantlib.platform.config import PlatformConfig
 from quantlib.platform.db import open_engine, require_current_schema, session_factory
 
 if TYPE_CHECKING:
+    from hub.service.sync import DirectorySync
     from quantlib.platform.jobs import JobRunner
 
 TITLE = "Taorui Quant platform API · 韬睿量化平台接口"
@@ -40,10 +42,12 @@ def create_app(
     identity: Identity,
     *,
     runner: JobRunner | None = None,
+    directory: DirectorySync | None = None,
 ) -> FastAPI:
     """The service app on ``config``'s database; ``runner`` runs jobs (none: refused).
 
-    The runner, when given, is started with the app and closed with it.
+    The runner and the hub's ``directory`` sync, when given, are started with the app
+    and closed with it.
     """
     engine = open_engine(config=config)
 
@@ -52,9 +56,13 @@ def create_app(
         require_current_schema(engine)
         if runner is not None:
             runner.start()
+        if directory is not None:
+            directory.start(app.state.service)
         try:
             yield
         finally:
+            if directory is not None:
+                await directory.close()
             if runner is not None:
                 runner.close()
             engine.dispose()
