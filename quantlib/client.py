@@ -574,6 +574,38 @@ class PlatformClient:
         )
         return result
 
+    def pipelines(
+        self,
+        status: str | None = None,
+        stage: str | None = None,
+        strategy_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """A page of approval passes, newest first, optionally filtered.
+
+        Examples
+        --------
+        >>> platform.pipelines(status="active", stage="risk_review")["total"]  # doctest: +SKIP
+        3
+        """
+        params = _query(
+            status=status, stage=stage, strategy_id=strategy_id, limit=limit, offset=offset
+        )
+        result: dict[str, Any] = self._json("GET", "api/pipelines", params=params)
+        return result
+
+    def pipeline(self, pipeline_id: int) -> dict[str, Any]:
+        """One approval pass: its stage, status, stage events and sign-offs.
+
+        Examples
+        --------
+        >>> platform.pipeline(4)["status"]  # doctest: +SKIP
+        'approved'
+        """
+        result: dict[str, Any] = self._json("GET", f"api/pipelines/{pipeline_id}")
+        return result
+
     def approve(
         self, pipeline_id: int, kind: str, decision: str, comment: str = ""
     ) -> dict[str, Any]:

@@ -316,6 +316,18 @@ class LimitSet(Request):
     unit: Annotated[str, Field(max_length=16, pattern=NO_NUL)]
 
 
+def plain_decimal(value: Decimal) -> str:
+    """A decimal as written by people: no exponent, no trailing zeros.
+
+    Examples
+    --------
+    >>> plain_decimal(Decimal("0.150000")), plain_decimal(Decimal("500000.000000"))
+    ('0.15', '500000')
+    """
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
 class LimitOut(BaseModel):
     """A risk limit; ``strategy_id`` null for a firm-wide one."""
 
@@ -334,7 +346,7 @@ class LimitOut(BaseModel):
             id=limit.id,
             strategy_id=limit.strategy_id,
             name=limit.name,
-            value=str(limit.value),
+            value=plain_decimal(limit.value),
             unit=limit.unit,
             updated_by=editor,
             updated_at=limit.updated_at,
