@@ -127,6 +127,26 @@ def list_strategies(
     return paginate(session, query, limit=limit, offset=offset)
 
 
+def read_strategy(session: Session, caller: Principal, strategy_id: int) -> Strategy:
+    """A strategy the caller may read (every role may)."""
+    require(
+        caller.roles,
+        Action.STRATEGY_READ,
+        user=caller.name,
+        object_type="strategy",
+        object_id=strategy_id,
+    )
+    return get_strategy(session, strategy_id)
+
+
+def read_version(
+    session: Session, caller: Principal, strategy_id: int, number: int
+) -> StrategyVersion:
+    """A version the caller may read; whether they see its code is :func:`may_read_code`."""
+    read_strategy(session, caller, strategy_id)
+    return get_version(session, strategy_id, number)
+
+
 def version_count(session: Session, strategy_id: int) -> int:
     """How many versions a strategy has."""
     count = session.scalar(select(func.count()).where(StrategyVersion.strategy_id == strategy_id))
@@ -252,8 +272,7 @@ def list_versions(
     session: Session, caller: Principal, strategy_id: int, *, limit: int, offset: int
 ) -> Page[StrategyVersion]:
     """A strategy's versions, newest first."""
-    strategy = get_strategy(session, strategy_id)
-    require(caller.roles, Action.STRATEGY_READ, user=caller.name, object_type="strategy")
+    strategy = read_strategy(session, caller, strategy_id)
     query: Select[Any] = (
         select(StrategyVersion)
         .where(StrategyVersion.strategy_id == strategy.id)

@@ -72,8 +72,8 @@ def create_strategy(
 def read_strategy(strategy_id: Id, caller: Caller, state: State) -> StrategyOut:
     """One strategy with its number of versions."""
     with state.sessions.begin() as session:
-        page = strategies.list_versions(session, caller, strategy_id, limit=1, offset=0)
-        return StrategyOut.of(strategies.get_strategy(session, strategy_id), page.total)
+        strategy = strategies.read_strategy(session, caller, strategy_id)
+        return StrategyOut.of(strategy, strategies.version_count(session, strategy.id))
 
 
 @router.get("/{strategy_id}/versions", response_model=Page[VersionOut], summary="List versions")
@@ -120,8 +120,7 @@ def upload_version(
 def read_version(strategy_id: Id, number: Number, caller: Caller, state: State) -> VersionOut:
     """One version; its code only where the caller may read it."""
     with state.sessions.begin() as session:
-        strategies.list_versions(session, caller, strategy_id, limit=1, offset=0)
-        version = strategies.get_version(session, strategy_id, number)
+        version = strategies.read_version(session, caller, strategy_id, number)
         readable = strategies.may_read_code(caller, version.strategy)
         return VersionOut.of(version, with_code=readable)
 
