@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from quantlib.platform.config import PlatformConfig
-from quantlib.platform.errors import NotFoundError
+from quantlib.platform.errors import NotFoundError, PlatformUnavailableError
 from quantlib.platform.identity import Principal
 from quantlib.platform.models import User
 from quantlib.platform.users import mirror_caller
@@ -49,6 +49,12 @@ class ServiceState:
     runner: JobRunner | None
     mirrored: dict[tuple[str, frozenset[str]], int] = field(default_factory=dict)
     mirror_lock: Lock = field(default_factory=Lock)
+
+    def require_runner(self) -> JobRunner:
+        """The job runner; :class:`PlatformUnavailableError` (503) when there is none."""
+        if self.runner is None:
+            raise PlatformUnavailableError("the platform service runs no job runner")
+        return self.runner
 
     def member_id(self, principal: Principal) -> int:
         """The caller's user id, mirroring the hub's groups when they changed.

@@ -24,7 +24,7 @@ from quantlib.platform.models import (
     Strategy,
     StrategyVersion,
 )
-from quantlib.platform.paging import DEFAULT_LIMIT, MAX_LIMIT
+from quantlib.platform.paging import MAX_LIMIT
 
 #: No NUL characters (PostgreSQL text refuses them).
 NO_NUL = r"^[^\x00]*$"
@@ -45,8 +45,6 @@ JobStatusFilter = Annotated[
         description="queued, running, succeeded, failed or cancelled",
     ),
 ]
-
-DEFAULT_PAGE = DEFAULT_LIMIT
 
 
 class FieldError(BaseModel):

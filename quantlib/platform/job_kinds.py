@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from quantlib.backtest.config import BacktestConfig
 from quantlib.core.errors import ConfigError
+from quantlib.data.generations import write_atomic
 from quantlib.platform.errors import ConflictError, NotFoundError
 from quantlib.platform.job_state import FINAL_STATES
 from quantlib.platform.models import BacktestRun, JobStatus, StrategyVersion
@@ -109,17 +110,6 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
-
-
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` through a temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(temporary)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _save_result(result: Any, target: Path) -> None:
@@ -233,7 +223,7 @@ def backtest_job(context: JobContext) -> JobOutcome:
     metrics = json_safe(result.metrics())
     folder = context.artifacts_dir / BACKTESTS_DIR / str(run_id)
     report = folder / "report.html"
-    _write_atomic(report, lambda path: write_tearsheet(result, path, format="html"))
+    write_tearsheet(result, report, format="html")
     _save_result(result, folder / "result")
     artifacts = {
         "report": (report.relative_to(context.artifacts_dir)).as_posix(),
@@ -316,7 +306,8 @@ def sweep_job(context: JobContext) -> JobOutcome:
     chosen = json_safe(best(table, metric, maximize))
     best_row = next(row for row in rows if row["params"] == chosen)
     path = context.artifacts_dir / SWEEPS_DIR / str(context.job_id) / "results.csv"
-    _write_atomic(path, lambda temporary: table.to_csv(temporary, index=False))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, table.to_csv(index=False).encode("utf-8"))
     return JobOutcome(
         result={
             "metric": metric,

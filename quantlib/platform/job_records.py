@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from quantlib.platform import audit
-from quantlib.platform.errors import ConflictError, NotFoundError, PlatformUnavailableError
+from quantlib.platform.errors import ConflictError, NotFoundError
 from quantlib.platform.identity import Principal
 from quantlib.platform.models import Job, JobStatus, User
 from quantlib.platform.paging import Page, paginate
@@ -106,14 +106,12 @@ def request_cancel(session: Session, caller: Principal, job_id: int) -> Job:
     return job
 
 
-def cancel_job(sessions: Any, caller: Principal, job_id: int, runner: Canceller | None) -> str:
+def cancel_job(sessions: Any, caller: Principal, job_id: int, runner: Canceller) -> str:
     """Cancel a job for the caller: the checked, audited request, then the runner's stop.
 
     ``sessions`` is a session factory; the audit record commits before the runner acts.
     Returns the job's status afterwards (``running`` until a running job's worker stops).
     """
-    if runner is None:
-        raise PlatformUnavailableError("the platform service runs no job runner")
     with sessions.begin() as session:
         request_cancel(session, caller, job_id)
     return runner.cancel(job_id)

@@ -26,7 +26,7 @@ class Page[T]:
     offset: int
 
 
-def check_paging(limit: int, offset: int) -> None:
+def _check_paging(limit: int, offset: int) -> None:
     """Refuse a page size outside 1..:data:`MAX_LIMIT` or a negative offset."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInputError("limit", f"must be between 1 and {MAX_LIMIT}, got {limit}")
@@ -36,7 +36,7 @@ def check_paging(limit: int, offset: int) -> None:
 
 def paginate(session: Session, query: Select[Any], *, limit: int, offset: int) -> Page[Any]:
     """The page of ``query`` (already ordered) at ``offset``, and the count of all rows."""
-    check_paging(limit, offset)
+    _check_paging(limit, offset)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = list(session.scalars(query.limit(limit).offset(offset)))
     return Page(items, int(total or 0), limit, offset)

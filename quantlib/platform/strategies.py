@@ -12,6 +12,7 @@ import ast
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,10 +148,14 @@ def read_version(
     return get_version(session, strategy_id, number)
 
 
-def version_count(session: Session, strategy_id: int) -> int:
-    """How many versions a strategy has."""
-    count = session.scalar(select(func.count()).where(StrategyVersion.strategy_id == strategy_id))
-    return int(count or 0)
+def version_counts(session: Session, strategy_ids: Sequence[int]) -> dict[int, int]:
+    """How many versions each strategy has (one query for a whole page)."""
+    rows = session.execute(
+        select(StrategyVersion.strategy_id, func.count())
+        .where(StrategyVersion.strategy_id.in_(strategy_ids))
+        .group_by(StrategyVersion.strategy_id)
+    )
+    return {strategy_id: int(count) for strategy_id, count in rows}
 
 
 def check_code(code: str, label: str = "code") -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
-from hub.service.deps import Caller, Member, ServiceState, State, user_row
+from hub.service.deps import Caller, Member, State, user_row
 from hub.service.schemas import (
     BacktestOut,
     BacktestSubmit,
@@ -23,20 +23,13 @@ from hub.service.schemas import (
     SweepSubmit,
 )
 from quantlib.platform import backtests, job_records
-from quantlib.platform.errors import PlatformUnavailableError
 from quantlib.platform.models import BacktestRun, Job
 from quantlib.platform.paging import DEFAULT_LIMIT
 
 if TYPE_CHECKING:
-    from quantlib.platform.jobs import JobRunner
+    pass
 
 router = APIRouter(prefix="/api", tags=["backtests"])
-
-
-def _runner(state: ServiceState) -> JobRunner:
-    if state.runner is None:
-        raise PlatformUnavailableError("the platform service runs no job runner")
-    return state.runner
 
 
 def _out(session: Session, run: BacktestRun) -> BacktestOut:
@@ -53,7 +46,7 @@ def submit_backtest(
     body: BacktestSubmit, caller: Caller, member: Member, state: State
 ) -> BacktestOut:
     """Queue a backtest of one of the caller's strategy versions; follow it by its id."""
-    runner = _runner(state)
+    runner = state.require_runner()
     with state.sessions.begin() as session:
         run = backtests.submit_backtest(
             session,
@@ -142,7 +135,7 @@ def backtest_report(run_id: Id, caller: Caller, state: State) -> FileResponse:
 )
 def submit_sweep(body: SweepSubmit, caller: Caller, member: Member, state: State) -> JobOut:
     """Queue a sweep over every combination of ``grid``; its job carries the results."""
-    runner = _runner(state)
+    runner = state.require_runner()
     with state.sessions.begin() as session:
         job = backtests.submit_sweep(
             session,

@@ -60,6 +60,6 @@ def cancel_job(job_id: Id, caller: Caller, state: State) -> JobOut:
 
     A job that has finished answers 409.
     """
-    job_records.cancel_job(state.sessions, caller, job_id, state.runner)
+    job_records.cancel_job(state.sessions, caller, job_id, state.require_runner())
     with state.sessions.begin() as session:
         return JobOut.of(job_records.get_job(session, caller, job_id))

@@ -47,7 +47,8 @@ def list_strategies(
             limit=limit,
             offset=offset,
         )
-        items = [StrategyOut.of(s, strategies.version_count(session, s.id)) for s in page.items]
+        counts = strategies.version_counts(session, [s.id for s in page.items])
+        items = [StrategyOut.of(s, counts.get(s.id, 0)) for s in page.items]
     return Page[StrategyOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
@@ -73,7 +74,8 @@ def read_strategy(strategy_id: Id, caller: Caller, state: State) -> StrategyOut:
     """One strategy with its number of versions."""
     with state.sessions.begin() as session:
         strategy = strategies.read_strategy(session, caller, strategy_id)
-        return StrategyOut.of(strategy, strategies.version_count(session, strategy.id))
+        counts = strategies.version_counts(session, [strategy.id])
+        return StrategyOut.of(strategy, counts.get(strategy.id, 0))
 
 
 @router.get("/{strategy_id}/versions", response_model=Page[VersionOut], summary="List versions")

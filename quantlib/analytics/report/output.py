@@ -13,6 +13,7 @@ from quantlib.analytics.report.compare import comparison_html
 from quantlib.analytics.report.errors import ReportError
 from quantlib.analytics.report.pdf import PdfRenderer, html_to_pdf
 from quantlib.analytics.report.tearsheet import tearsheet_html
+from quantlib.data.generations import write_atomic
 
 #: Output formats and the file suffixes that imply them.
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -61,7 +62,7 @@ def _write(
     try:
         if kind == "pdf":
             return html_to_pdf(html, target, renderer=renderer)
-        target.write_text(html, encoding="utf-8")
+        write_atomic(target, html.encode("utf-8"))
     except OSError as error:
         raise ReportError(f"cannot write {target}: {error} / 无法写入 {target}") from error
     return target
