@@ -45,7 +45,7 @@ $(BIN)/python:
 	@$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[compute,vendors,notebook,platform,dev,hub]"
+	$(BIN)/pip install -q -e ".[compute,vendors,notebook,platform,broker,dev,hub]"
 	$(BIN)/python -m hub.kernelspec
 	$(BIN)/python -m hub.lab_settings
 	@touch $@

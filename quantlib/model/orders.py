@@ -63,6 +63,21 @@ class Reason(IntEnum):
     NOT_TRADING = 17
     EXCEEDS_POSITION = 18
     ORDER_SIZE_CAP = 19
+    PRICE_OUTSIDE_LIMITS = 20
+    PRICE_CAGE = 21
+    PRICE_OFF_TICK = 22
+    PROTECTIVE_PRICE_REQUIRED = 23
+    PRICE_TYPE_NOT_ON_EXCHANGE = 24
+    MARKET_CLOSED = 25
+    CANCEL_NOT_ALLOWED = 26
+    BROKER_REJECTED = 27
+    DUPLICATE_ORDER_ID = 28
+    NOT_CONNECTED = 29
+    IMMEDIATE_OR_CANCEL = 30
+    FILL_OR_KILL = 31
+    ORDER_NOT_OPEN = 32
+    RISK_LIMIT = 33
+    UNKNOWN_ORDER = 34
 
     def message(self) -> str:
         """The reason in the user's language."""
@@ -102,6 +117,48 @@ _REASONS: Catalog = {
         "quantity above the per-order maximum: the excess was not sent",
         "超过单笔委托数量上限：超出部分未报",
     ),
+    "PRICE_OUTSIDE_LIMITS": (
+        "price outside today's limit-up/limit-down range",
+        "委托价格超出当日涨跌停范围",
+    ),
+    "PRICE_CAGE": (
+        "limit price outside the price cage around the best quote",
+        "委托价格超出价格笼子范围",
+    ),
+    "PRICE_OFF_TICK": (
+        "price is not a multiple of the tick size",
+        "委托价格不是最小变动价位的整数倍",
+    ),
+    "PROTECTIVE_PRICE_REQUIRED": (
+        "Shanghai market orders need a protective price",
+        "上交所市价委托必须填写保护限价",
+    ),
+    "PRICE_TYPE_NOT_ON_EXCHANGE": (
+        "this market-order type is not offered on the symbol's exchange",
+        "该交易所不支持此市价委托类型",
+    ),
+    "MARKET_CLOSED": (
+        "the exchange does not take orders at this time",
+        "当前时段交易所不接受委托",
+    ),
+    "CANCEL_NOT_ALLOWED": (
+        "cancels are not allowed in this phase of the session",
+        "当前交易时段不允许撤单",
+    ),
+    "BROKER_REJECTED": ("rejected by the broker", "被券商拒绝"),
+    "DUPLICATE_ORDER_ID": ("client order id already used", "客户委托编号重复"),
+    "NOT_CONNECTED": ("the broker is not connected", "券商未连接"),
+    "IMMEDIATE_OR_CANCEL": (
+        "remainder cancelled: immediate-or-cancel order",
+        "剩余部分撤销：即时成交剩余撤销委托",
+    ),
+    "FILL_OR_KILL": (
+        "cancelled: the fill-or-kill order could not fill in full",
+        "已撤销：全额成交或撤销委托未能全部成交",
+    ),
+    "ORDER_NOT_OPEN": ("the order is no longer open", "委托已结束，不能撤单"),
+    "RISK_LIMIT": ("refused by a risk limit", "触发风控限制"),
+    "UNKNOWN_ORDER": ("unknown order id", "未知委托编号"),
 }
 
 

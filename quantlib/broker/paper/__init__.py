@@ -1,0 +1,1 @@
+"""The paper broker: A-share rules, cash and positions simulated against quotes."""
