@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import quantlib
+from quantlib.broker.ptrade import cli as ptrade_cli
 from quantlib.core.errors import QuantlibError
 from quantlib.core.i18n import Catalog, translate
 from quantlib.platform import cli as platform_cli
@@ -136,6 +137,7 @@ report_app = typer.Typer(help=_t("report"), no_args_is_help=True)
 app.add_typer(report_app, name="report")
 app.add_typer(platform_cli.db_app, name="db")
 app.add_typer(platform_cli.audit_app, name="audit")
+app.add_typer(ptrade_cli.ptrade_app, name="ptrade")
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
