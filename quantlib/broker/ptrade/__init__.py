@@ -8,8 +8,13 @@ import PTrade's order and trade statements.
 * :mod:`.statement` — PTrade's orders/trades CSV exports as typed records, and their
   reconciliation with our own fills (:func:`read_statement`, :func:`reconcile`).
 
+* :mod:`.broker` — the ``ptrade`` broker: the Broker interface over PTrade's order API
+  (its order ids mapped to our client order ids and saved), and :mod:`.venue`, a
+  simulation of that API on the paper venue for running it here.
+
 PTrade runs strategies on the broker's intranet and has no network trading API, so
-"connecting" to PTrade means uploading the exported file.
+"connecting" to PTrade means uploading the exported file; the ``ptrade`` broker is the
+adapter for code that runs where PTrade's order API is.
 """
 
 from __future__ import annotations
