@@ -11,26 +11,18 @@ or with bars replayed from the store (:mod:`quantlib.broker.paper.replay`).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
-
-from quantlib.broker.errors import BrokerUnavailableError
+from quantlib.broker.base import BrokerBase
 from quantlib.broker.events import (
     AccountEvent,
     BrokerEvent,
     CancelRejectedEvent,
-    ConnectionEvent,
     ConnectionState,
     EventSink,
     OrderEvent,
     PositionEvent,
-    QuoteEvent,
     TradeEvent,
-    discard,
 )
 from quantlib.broker.paper.engine import PaperConfig, PaperEngine
-from quantlib.broker.tracker import OrderTracker
-from quantlib.core.dates import now_shanghai
 from quantlib.core.i18n import Catalog, translate
 from quantlib.market.symbols import normalize_symbol
 from quantlib.model.trading import Account, BrokerOrder, Fill, OrderRequest, Position, Quote
@@ -45,11 +37,12 @@ TEXT: Catalog = {
 }
 
 
-class PaperBroker:
+class PaperBroker(BrokerBase):
     """A simulated A-share account behind the Broker interface."""
 
     name = "paper"
     config_class = PaperConfig
+    TEXT = TEXT
 
     def __init__(
         self,
@@ -58,35 +51,15 @@ class PaperBroker:
         events: EventSink | None = None,
         engine: PaperEngine | None = None,
     ) -> None:
+        super().__init__(events)
         self.config = config
-        self._sink = events or discard
-        self._lock = threading.Lock()
-        self._state = ConnectionState.DISCONNECTED
-        self._quotes: set[str] = set()
-        self.tracker = OrderTracker(self._sink)
         self.engine = engine or PaperEngine(config, emit=self._from_venue)
-
-    @property
-    def state(self) -> ConnectionState:
-        """Connected once :meth:`connect` has run."""
-        return self._state
 
     def connect(self) -> None:
         """Take over the venue's orders and fills, then report the account."""
-        self._set_state(ConnectionState.CONNECTING, "")
-        known = {order.client_order_id for order in self.tracker.orders()}
-        fills = self.engine.trades()
-        venue_orders = self.engine.orders()
-        for order in venue_orders:
-            if order.client_order_id not in known:
-                own = [fill for fill in fills if fill.client_order_id == order.client_order_id]
-                self.tracker.adopt(order, own)
-        for fill in fills:
-            self.tracker.fill(fill)
-        for order in venue_orders:
-            if order.client_order_id in known:
-                self.tracker.adopt(order)
-        self._set_state(
+        self.set_state(ConnectionState.CONNECTING, "")
+        self.take_over(self.engine.orders(), self.engine.trades())
+        self.set_state(
             ConnectionState.CONNECTED,
             translate(TEXT, "connected", account=self.config.account_id),
         )
@@ -96,28 +69,19 @@ class PaperBroker:
 
     def disconnect(self) -> None:
         """Stop receiving reports; the venue keeps the orders."""
-        self._set_state(
+        self.set_state(
             ConnectionState.DISCONNECTED,
             translate(TEXT, "disconnected", account=self.config.account_id),
         )
 
-    def subscribe_quotes(self, symbols: Iterable[str]) -> None:
-        """Report quotes of ``symbols`` fed to the broker."""
-        self._require_connected()
-        self._quotes.update(normalize_symbol(symbol) for symbol in symbols)
-
     def feed(self, quote: Quote) -> None:
         """A quote from the market: the venue matches against it."""
         self.engine.on_quote(quote)
-        if (
-            self._state is ConnectionState.CONNECTED
-            and normalize_symbol(quote.symbol) in self._quotes
-        ):
-            self._sink(QuoteEvent(quote))
+        self.report_quote(quote)
 
     def place_order(self, request: OrderRequest) -> BrokerOrder:
         """Send an order to the venue; returns its state after the venue's answer."""
-        self._require_connected()
+        self.require_connected()
         order = self.tracker.add(
             OrderRequest(
                 normalize_symbol(request.symbol),
@@ -143,28 +107,28 @@ class PaperBroker:
 
     def cancel_order(self, client_order_id: str) -> None:
         """Ask the venue to cancel; the answer arrives as events."""
-        self._require_connected()
+        self.require_connected()
         self.tracker.get(client_order_id)
         self.engine.cancel(client_order_id)
 
     def query_account(self) -> Account | None:
         """The account as the venue holds it."""
-        self._require_connected()
+        self.require_connected()
         return self.engine.account()
 
     def query_positions(self) -> list[Position] | None:
         """Positions as the venue holds them."""
-        self._require_connected()
+        self.require_connected()
         return self.engine.positions()
 
     def query_orders(self) -> list[BrokerOrder] | None:
         """Today's orders as tracked (kept in step with the venue)."""
-        self._require_connected()
+        self.require_connected()
         return self.tracker.orders()
 
     def query_trades(self) -> list[Fill] | None:
         """Fills as the venue booked them."""
-        self._require_connected()
+        self.require_connected()
         return self.engine.trades()
 
     def close(self) -> None:
@@ -172,17 +136,6 @@ class PaperBroker:
         self.disconnect()
         if self.engine.store is not None:
             self.engine.store.close()
-
-    def _require_connected(self) -> None:
-        if self._state is not ConnectionState.CONNECTED:
-            raise BrokerUnavailableError(translate(TEXT, "not_connected"))
-
-    def _set_state(self, state: ConnectionState, message: str) -> None:
-        with self._lock:
-            if state is self._state:
-                return
-            self._state = state
-        self._sink(ConnectionEvent(state, message, now_shanghai()))
 
     def _from_venue(self, event: BrokerEvent) -> None:
         if self._state is not ConnectionState.CONNECTED:

@@ -23,23 +23,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field
 
-from quantlib.broker.errors import BrokerStateError, BrokerUnavailableError
+from quantlib.broker.base import BrokerBase
+from quantlib.broker.errors import BrokerStateError
 from quantlib.broker.events import (
     AccountEvent,
     BrokerNotice,
-    ConnectionEvent,
     ConnectionState,
     EventSink,
     NoticeKind,
     PositionEvent,
-    QuoteEvent,
-    discard,
     notice,
 )
 from quantlib.broker.ids import check_client_order_id
@@ -53,9 +50,7 @@ from quantlib.broker.ptrade.venue import (
     VenueTrade,
     reason_of,
 )
-from quantlib.broker.tracker import OrderTracker
 from quantlib.core.config import BaseConfig
-from quantlib.core.dates import now_shanghai
 from quantlib.core.i18n import Catalog, translate
 from quantlib.market.fees import FeeConfig
 from quantlib.market.symbols import normalize_symbol
@@ -225,7 +220,7 @@ class OrderIdMap:
             self._db = None
 
 
-class PTradeBroker:
+class PTradeBroker(BrokerBase):
     """An A-share account behind PTrade's order API, as a Broker.
 
     Examples
@@ -239,6 +234,7 @@ class PTradeBroker:
 
     name = "ptrade"
     config_class = PTradeConfig
+    TEXT = TEXT
 
     def __init__(
         self,
@@ -247,32 +243,23 @@ class PTradeBroker:
         events: EventSink | None = None,
         venue: PTradeVenue | None = None,
     ) -> None:
+        super().__init__(events)
         self.config = config
-        self._sink = events or discard
         self._lock = threading.RLock()
         self._order_lock = threading.Lock()
-        self._state = ConnectionState.DISCONNECTED
-        self._quotes: set[str] = set()
         self._placing = False
         self._held_orders: list[VenueOrder] = []
         self._held_trades: list[VenueTrade] = []
         self._cancelling: set[str] = set()
-        self.tracker = OrderTracker(self._sink)
         self.ids = OrderIdMap(config.state_path, config.account_id)
         self.venue = venue or PTradeVenue(config.venue_config(), position_lag=config.position_lag)
-
-    @property
-    def state(self) -> ConnectionState:
-        """Connected once :meth:`connect` has run."""
-        return self._state
 
     # ---- link ----------------------------------------------------------------------
     def connect(self) -> None:
         """Receive PTrade's pushes, take over today's orders and fills, report the
         account."""
-        self._set_state(ConnectionState.CONNECTING, "")
+        self.set_state(ConnectionState.CONNECTING, "")
         self.venue.attach(self._on_order_response, self._on_trade_response)
-        known = {order.client_order_id for order in self.tracker.orders()}
         fills = [fill for trade in self.venue.get_trades() if (fill := self._fill(trade))]
         venue_orders: list[BrokerOrder] = []
         for venue_order in self.venue.get_orders():
@@ -281,16 +268,8 @@ class PTradeBroker:
                 self._sink(self._foreign(venue_order))
             else:
                 venue_orders.append(order)
-        for order in venue_orders:
-            if order.client_order_id not in known:
-                own = [fill for fill in fills if fill.client_order_id == order.client_order_id]
-                self.tracker.adopt(order, own)
-        for fill in fills:
-            self.tracker.fill(fill)
-        for order in venue_orders:
-            if order.client_order_id in known:
-                self.tracker.adopt(order)
-        self._set_state(
+        self.take_over(venue_orders, fills)
+        self.set_state(
             ConnectionState.CONNECTED,
             translate(TEXT, "connected", account=self.config.account_id),
         )
@@ -303,7 +282,7 @@ class PTradeBroker:
     def disconnect(self) -> None:
         """Stop receiving pushes; PTrade keeps the orders."""
         self.venue.detach()
-        self._set_state(
+        self.set_state(
             ConnectionState.DISCONNECTED,
             translate(TEXT, "disconnected", account=self.config.account_id),
         )
@@ -314,25 +293,16 @@ class PTradeBroker:
         self.ids.close()
         self.venue.close()
 
-    def subscribe_quotes(self, symbols: Iterable[str]) -> None:
-        """Report quotes of ``symbols`` fed to the broker."""
-        self._require_connected()
-        self._quotes.update(normalize_symbol(symbol) for symbol in symbols)
-
     def feed(self, quote: Quote) -> None:
         """A quote from the market: PTrade matches against it."""
         self.venue.on_quote(quote)
-        if (
-            self._state is ConnectionState.CONNECTED
-            and normalize_symbol(quote.symbol) in self._quotes
-        ):
-            self._sink(QuoteEvent(quote))
+        self.report_quote(quote)
 
     # ---- orders --------------------------------------------------------------------
     def place_order(self, request: OrderRequest) -> BrokerOrder:
         """Send an order through ``order``/``order_market``; returns its state once
         PTrade has answered (rejected when the order function returned None)."""
-        self._require_connected()
+        self.require_connected()
         symbol = normalize_symbol(request.symbol)
         if request.client_order_id and self.ids.ptrade_of(
             check_client_order_id(request.client_order_id)
@@ -399,7 +369,7 @@ class PTradeBroker:
 
     def cancel_order(self, client_order_id: str) -> None:
         """Ask PTrade to cancel; the outcome arrives as events."""
-        self._require_connected()
+        self.require_connected()
         order = self.tracker.get(client_order_id)
         ptrade_id = self.ids.ptrade_of(client_order_id)
         if ptrade_id is None or not order.is_active:
@@ -416,7 +386,7 @@ class PTradeBroker:
     # ---- queries -------------------------------------------------------------------
     def query_account(self) -> Account | None:
         """Cash and totals from PTrade's portfolio."""
-        self._require_connected()
+        self.require_connected()
         portfolio = self.venue.get_portfolio()
         return Account(
             self.config.account_id,
@@ -428,7 +398,7 @@ class PTradeBroker:
 
     def query_positions(self) -> list[Position] | None:
         """Positions as PTrade last synced them (up to ``position_lag`` seconds old)."""
-        self._require_connected()
+        self.require_connected()
         positions = []
         for position in self.venue.get_positions().values():
             last = position.last_sale_price
@@ -446,13 +416,13 @@ class PTradeBroker:
 
     def query_orders(self) -> list[BrokerOrder] | None:
         """Today's orders as tracked (kept in step with PTrade's pushes)."""
-        self._require_connected()
+        self.require_connected()
         return self.tracker.orders()
 
     def query_trades(self) -> list[Fill] | None:
         """Today's fills as PTrade reports them (fills of orders placed elsewhere carry
         an empty client order id)."""
-        self._require_connected()
+        self.require_connected()
         return [fill for trade in self.venue.get_trades() if (fill := self._fill(trade, True))]
 
     # ---- pushes --------------------------------------------------------------------
@@ -558,17 +528,6 @@ class PTradeBroker:
             NoticeKind.UNKNOWN_ORDER,
             translate(TEXT, "foreign_order", order_id=pushed.id, symbol=pushed.symbol),
         )
-
-    def _require_connected(self) -> None:
-        if self._state is not ConnectionState.CONNECTED:
-            raise BrokerUnavailableError(translate(TEXT, "not_connected"))
-
-    def _set_state(self, state: ConnectionState, message: str) -> None:
-        with self._lock:
-            if state is self._state:
-                return
-            self._state = state
-        self._sink(ConnectionEvent(state, message, now_shanghai()))
 
 
 __all__ = ["OrderIdMap", "PTradeBroker", "PTradeConfig"]
