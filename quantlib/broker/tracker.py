@@ -221,6 +221,9 @@ class OrderTracker:
             reason = order.reason
             if step.status is S.JUNK and reason is Reason.NONE:
                 reason = Reason.BROKER_REJECTED
+            cancelled = step.status in (S.CANCELED, S.PART_CANCEL)
+            if cancelled and order.status.is_pending_cancel and reason is Reason.NONE:
+                reason = Reason.CANCELLED_BY_USER
         changed = order.evolve(
             status=step.status,
             filled=step.filled,

@@ -163,10 +163,10 @@ class PaperEngine:
             value = sum((self._value_of(symbol, h) for symbol, h in self.holdings.items()), ZERO)
             return Account(
                 self.config.account_id,
-                cash=self.cash - frozen,
-                frozen_cash=frozen,
-                market_value=value,
-                total_asset=self.cash + value,
+                cash=as_money(self.cash - frozen),
+                frozen_cash=as_money(frozen),
+                market_value=as_money(value),
+                total_asset=as_money(self.cash + value),
             )
 
     def positions(self) -> list[Position]:

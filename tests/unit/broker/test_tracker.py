@@ -123,3 +123,11 @@ def test_refused_cancel_returns_the_order_to_where_it_was() -> None:
     first, second = events.drain()
     assert isinstance(first, CancelRejectedEvent) and first.reason is Reason.CANCEL_NOT_ALLOWED
     assert isinstance(second, OrderEvent) and second.order.status is S.REPORTED
+
+
+def test_an_order_ended_after_a_cancel_request_says_it_was_cancelled() -> None:
+    tracker, _, client_id = make()
+    tracker.report(client_id, S.REPORTED)
+    tracker.cancel_requested(client_id)
+    ended = tracker.report(client_id, S.CANCELED, 0)
+    assert ended is not None and ended.reason is Reason.CANCELLED_BY_USER
