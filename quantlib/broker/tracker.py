@@ -143,9 +143,7 @@ class OrderTracker:
                     self._trades[fill.trade_id] = fill
                 if own:
                     self._traded[order.client_order_id] = sum(f.quantity for f in own)
-                    self._filled_value[order.client_order_id] = sum(
-                        (f.amount for f in own), ZERO
-                    )
+                    self._filled_value[order.client_order_id] = sum((f.amount for f in own), ZERO)
         if known:
             if order.broker_order_id:
                 self.link(order.client_order_id, order.broker_order_id)
