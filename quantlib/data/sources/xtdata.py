@@ -35,12 +35,8 @@ Vendor facts the conversion relies on (``xtdata.py`` and ``doc/xtdata.md``):
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import logging
-import sys
 import time
-import types
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -54,6 +50,7 @@ from quantlib.core.errors import (
     SourceError,
     SourceUnavailableError,
 )
+from quantlib.core.vendor import import_submodule
 from quantlib.data.sources.base import (
     DAILY_COLUMNS,
     FACTOR_COLUMNS,
@@ -95,35 +92,24 @@ def import_xtdata() -> Any:
     SourceUnavailableError
         xtquant is not installed, or ``xtdata`` cannot load (non-Windows host).
     """
-    registered = False
-    if "xtquant" not in sys.modules:
-        try:
-            spec = importlib.util.find_spec("xtquant")
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None or not spec.submodule_search_locations:
-            raise SourceUnavailableError(
-                "xtquant is not installed; it ships with the broker's QMT/MiniQMT client "
-                "(Windows only) or from dict.thinktrader.net"
-            )
-        package = types.ModuleType("xtquant")
-        package.__path__ = list(spec.submodule_search_locations)
-        package.__package__ = "xtquant"
-        package.__spec__ = spec
-        package.__file__ = spec.origin
-        package.__version__ = library_version("xtquant") or "unknown"  # type: ignore[attr-defined]
-        sys.modules["xtquant"] = package
-        registered = True
     try:
-        return importlib.import_module("xtquant.xtdata")
-    except Exception as error:
-        if registered:
-            sys.modules.pop("xtquant", None)
-            sys.modules.pop("xtquant.xtdata", None)
+        return import_submodule("xtquant", "xtdata")
+    except ModuleNotFoundError as error:
+        if error.name != "xtquant":
+            raise _cannot_import(error) from error
         raise SourceUnavailableError(
-            f"xtquant.xtdata cannot be imported ({type(error).__name__}: {error}); it loads "
-            "a Windows-only extension and needs a running, logged-in MiniQMT"
-        ) from error
+            "xtquant is not installed; it ships with the broker's QMT/MiniQMT client "
+            "(Windows only) or from dict.thinktrader.net"
+        ) from None
+    except Exception as error:
+        raise _cannot_import(error) from error
+
+
+def _cannot_import(error: Exception) -> SourceUnavailableError:
+    return SourceUnavailableError(
+        f"xtquant.xtdata cannot be imported ({type(error).__name__}: {error}); it loads "
+        "a Windows-only extension and needs a running, logged-in MiniQMT"
+    )
 
 
 def _ymd(day: dt.date) -> str:

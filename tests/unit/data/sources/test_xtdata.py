@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import importlib.util
 import sys
 from typing import Any
 
@@ -224,7 +225,13 @@ def clean_xtquant(monkeypatch, tmp_path):
     importlib.invalidate_caches()
 
 
-def test_missing_xtquant_raises_source_unavailable(clean_xtquant):
+def test_missing_xtquant_raises_source_unavailable(clean_xtquant, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "xtquant" else find_spec(name, *args),
+    )
     with pytest.raises(SourceUnavailableError, match=r"xtquant is not installed"):
         XtDataSource().trading_days(JUNE17, JUNE21)
 
