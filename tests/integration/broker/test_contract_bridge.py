@@ -1,10 +1,8 @@
 """The ``qmt-bridge`` broker passes the broker contract through a real bridge server.
 
 The bridge server runs in this process on 127.0.0.1 (its own event loop and thread) in
-front of the ``qmt`` broker on the MiniQMT simulator. Until the QMT gateway and its
-simulator harness exist (``tests/integration/broker/test_contract_qmt.py`` providing
-``QmtHarness``), the server fronts the paper broker instead, so the bridge itself is
-still held to the contract.
+front of the ``qmt`` broker on the MiniQMT simulator, as in production, and in front of
+the paper broker, since the bridge serves any registered broker.
 """
 
 from __future__ import annotations
@@ -27,22 +25,18 @@ from quantlib.model.trading import Quote
 from tests.integration.broker.contract import BrokerContract
 from tests.integration.broker.harness import BrokerHarness
 from tests.integration.broker.test_contract_paper import PaperHarness
+from tests.integration.broker.test_contract_qmt import QmtHarness
 
 TOKEN = "bridge-test-token-0123456789abcdef"
 WAIT = 10.0
 
 
-def venue_harness(tmp_path: Path) -> BrokerHarness:
-    """The harness of the broker the bridge serves: QMT on its simulator when it exists,
-    else the paper broker."""
-    try:
-        from tests.integration.broker.test_contract_qmt import (  # type: ignore[import-not-found]
-            QmtHarness,
-        )
-    except ImportError:
-        return PaperHarness(tmp_path / "paper.sqlite")
-    harness: BrokerHarness = QmtHarness(tmp_path)
-    return harness
+def venue_harness(tmp_path: Path, venue: str = "paper") -> BrokerHarness:
+    """The harness of the broker the bridge serves: ``paper``, or ``qmt`` on the
+    MiniQMT simulator (what the bridge serves in production)."""
+    if venue == "qmt":
+        return QmtHarness(tmp_path)
+    return PaperHarness(tmp_path / "paper.sqlite")
 
 
 def wait_until(condition: Any, timeout: float = WAIT, what: str = "condition") -> None:
@@ -123,8 +117,8 @@ class BridgeHarness(BrokerHarness):
 
 
 class TestBridgeContract(BrokerContract):
-    @pytest.fixture
-    def harness(self, tmp_path: Path) -> Iterator[BrokerHarness]:
-        harness = BridgeHarness(venue_harness(tmp_path))
+    @pytest.fixture(params=["qmt", "paper"])
+    def harness(self, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[BrokerHarness]:
+        harness = BridgeHarness(venue_harness(tmp_path, request.param))
         yield harness
         harness.close()
