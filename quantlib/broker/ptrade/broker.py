@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field
@@ -50,9 +49,7 @@ from quantlib.broker.ptrade.venue import (
     VenueTrade,
     reason_of,
 )
-from quantlib.core.config import BaseConfig
 from quantlib.core.i18n import Catalog, translate
-from quantlib.market.fees import FeeConfig
 from quantlib.market.symbols import normalize_symbol
 from quantlib.model.enums import Side
 from quantlib.model.orders import Reason
@@ -97,33 +94,22 @@ CREATE TABLE IF NOT EXISTS order_ids (
 """
 
 
-class PTradeConfig(BaseConfig):
+class PTradeConfig(PaperConfig):
     """Settings of the ``ptrade`` broker and the simulated PTrade account behind it.
+
+    The paper account's settings (:class:`~quantlib.broker.paper.engine.PaperConfig`:
+    cash, fees, participation, session and cage rules) describe the simulated counter;
+    here ``state_path`` is the SQLite file of the client-order-id to PTrade-order-id
+    map, and the simulated account is saved beside it (``<stem>.venue.sqlite``).
 
     Attributes
     ----------
-    account_id
-        The account's name in reports.
-    cash
-        Starting cash of the simulated account (a saved one keeps its own).
-    state_path
-        SQLite file of the client-order-id to PTrade-order-id map; the simulated
-        account is saved beside it (``<stem>.venue.sqlite``). None: in memory only.
     position_lag
         Seconds PTrade's position answers may be old (PTrade syncs about every 6 s).
-    fees, participation, enforce_session, price_cage
-        The simulated counter's rules, as in
-        :class:`~quantlib.broker.paper.engine.PaperConfig`.
     """
 
     account_id: str = Field(default="ptrade", min_length=1, max_length=64)
-    cash: Decimal = Field(default=Decimal("1000000"), ge=0, le=Decimal("1e13"))
-    state_path: Path | None = None
     position_lag: float = Field(default=PTRADE_POSITION_LAG, ge=0, le=600)
-    fees: FeeConfig = FeeConfig()
-    participation: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
-    enforce_session: bool = True
-    price_cage: bool = True
 
     @property
     def venue_state_path(self) -> Path | None:
@@ -134,15 +120,8 @@ class PTradeConfig(BaseConfig):
 
     def venue_config(self) -> PaperConfig:
         """The simulated account's settings."""
-        return PaperConfig(
-            cash=self.cash,
-            account_id=self.account_id,
-            fees=self.fees,
-            participation=self.participation,
-            enforce_session=self.enforce_session,
-            price_cage=self.price_cage,
-            state_path=self.venue_state_path,
-        )
+        settings = self.model_dump(exclude={"position_lag"})
+        return PaperConfig(**{**settings, "state_path": self.venue_state_path})
 
 
 class OrderIdMap:

@@ -12,6 +12,7 @@ import datetime as dt
 import time
 from abc import ABC, abstractmethod
 from decimal import Decimal
+from typing import Any, Protocol
 
 from quantlib.broker.events import ConnectionState, EventSink
 from quantlib.broker.protocol import Broker
@@ -113,3 +114,47 @@ class BrokerHarness(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop everything the harness started."""
+
+
+class LocalBroker(Protocol):
+    """A broker whose venue lives in the broker object (paper, PTrade)."""
+
+    def feed(self, quote: Quote) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LocalHarness(BrokerHarness):
+    """Brokers whose venue lives in the broker object, over one saved state.
+
+    Each :meth:`open` is a fresh process reading the saved state; the newest broker is
+    fed the market; the link is the broker's own disconnect and connect.
+    """
+
+    def __init__(self) -> None:
+        self.current: Any = None
+        self.opened: list[Any] = []
+
+    @abstractmethod
+    def build(self, events: EventSink) -> Broker:
+        """A new broker over the saved state (seeding the venue when it is new)."""
+
+    def open(self, events: EventSink) -> Broker:
+        broker = self.build(events)
+        self.current = broker
+        self.opened.append(broker)
+        return broker
+
+    def quote(self, quote: Quote) -> None:
+        assert self.current is not None
+        self.current.feed(quote)
+
+    def drop_link(self, broker: Broker) -> None:
+        broker.disconnect()
+
+    def restore_link(self, broker: Broker, timeout: float = 10.0) -> None:
+        broker.connect()
+
+    def close(self) -> None:
+        for broker in self.opened:
+            broker.close()

@@ -16,9 +16,8 @@ import pytest
 from quantlib.broker.events import EventSink
 from quantlib.broker.protocol import Broker
 from quantlib.broker.ptrade.broker import PTradeBroker, PTradeConfig
-from quantlib.broker.ptrade.venue import to_ptrade_code
+from quantlib.broker.ptrade.codes import to_ptrade_code
 from quantlib.broker.registry import open_broker
-from quantlib.model.trading import Quote
 from tests.integration.broker.contract import BrokerContract
 from tests.integration.broker.harness import (
     HELD_COST,
@@ -26,47 +25,30 @@ from tests.integration.broker.harness import (
     HELD_SYMBOL,
     START_CASH,
     BrokerHarness,
+    LocalHarness,
 )
 
 
-class PTradeHarness(BrokerHarness):
-    """PTrade brokers over one saved counter; the newest one is fed the market."""
+class PTradeHarness(LocalHarness):
+    """PTrade brokers over one saved counter and order-id map."""
 
     name = "ptrade"
 
     def __init__(self, state_path: Path) -> None:
+        super().__init__()
         self.config = PTradeConfig(cash=START_CASH, state_path=state_path, position_lag=0)
-        self.current: PTradeBroker | None = None
-        self.opened: list[PTradeBroker] = []
 
-    def open(self, events: EventSink) -> Broker:
+    def build(self, events: EventSink) -> Broker:
         venue_path = self.config.venue_state_path
         fresh = venue_path is None or not venue_path.exists()
         broker = open_broker(self.name, self.config, events=events)
         assert isinstance(broker, PTradeBroker)
         if fresh:
             broker.venue.set_position(to_ptrade_code(HELD_SYMBOL), HELD_QUANTITY, HELD_COST)
-        self.current = broker
-        self.opened.append(broker)
         return broker
 
-    def quote(self, quote: Quote) -> None:
-        assert self.current is not None
-        self.current.feed(quote)
-
     def next_day(self, day: dt.date) -> None:
-        assert self.current is not None
         self.current.venue.start_day(day)
-
-    def drop_link(self, broker: Broker) -> None:
-        broker.disconnect()
-
-    def restore_link(self, broker: Broker, timeout: float = 10.0) -> None:
-        broker.connect()
-
-    def close(self) -> None:
-        for broker in self.opened:
-            broker.close()
 
 
 class TestPTradeContract(BrokerContract):

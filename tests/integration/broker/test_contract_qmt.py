@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,8 +36,8 @@ from quantlib.broker.registry import open_broker
 from quantlib.model.enums import Side
 from quantlib.model.orders import Reason
 from quantlib.model.status import BrokerOrderStatus as S
-from quantlib.model.trading import BrokerOrder, OrderRequest, PriceType, Quote
-from tests.integration.broker.contract import BrokerContract
+from quantlib.model.trading import OrderRequest, PriceType, Quote
+from tests.integration.broker.contract import BrokerContract, buy, order_reaches
 from tests.integration.broker.harness import (
     DAY,
     HELD_COST,
@@ -135,25 +135,6 @@ def broker(qmt_harness: QmtHarness, events: EventQueue) -> Iterator[QmtBroker]:
     broker.disconnect()
 
 
-def buy(quantity: int, price: str, symbol: str = HELD_SYMBOL) -> OrderRequest:
-    return OrderRequest(symbol, Side.BUY, quantity, limit_price=Decimal(price))
-
-
-def reaches(
-    events: EventQueue, client_order_id: str, check: Callable[[BrokerOrder], bool]
-) -> BrokerOrder:
-    def matches(event: BrokerEvent) -> bool:
-        return (
-            isinstance(event, OrderEvent)
-            and event.order.client_order_id == client_order_id
-            and check(event.order)
-        )
-
-    event = events.wait_for(matches, WAIT)
-    assert isinstance(event, OrderEvent)
-    return event.order
-
-
 def settle(events: EventQueue, quiet: float = 0.2) -> None:
     """Take events until none arrives for ``quiet`` seconds (bounded by WAIT)."""
     deadline = time.monotonic() + WAIT
@@ -182,7 +163,7 @@ def test_link_drop_with_resting_order_and_fill_while_down_counts_the_fill_once(
     qmt_harness: QmtHarness, broker: QmtBroker, events: EventQueue
 ) -> None:
     order = broker.place_order(buy(300, "9.95"))
-    reaches(events, order.client_order_id, lambda o: o.status is S.REPORTED)
+    order_reaches(events, order.client_order_id, lambda o: o.status is S.REPORTED)
     first_session = broker.session_id
     qmt_harness.simulator.shut_down()
     qmt_harness.wait_until_down(broker)
@@ -194,7 +175,7 @@ def test_link_drop_with_resting_order_and_fill_while_down_counts_the_fill_once(
     qmt_harness.simulator.start_up()
     qmt_harness.restore_link(broker)
 
-    done = reaches(events, order.client_order_id, lambda o: o.status is S.SUCCEEDED)
+    done = order_reaches(events, order.client_order_id, lambda o: o.status is S.SUCCEEDED)
     settle(events)
     assert broker.session_id != first_session
     assert done.filled == 300
@@ -209,7 +190,7 @@ def test_duplicated_pushes_are_counted_once(
 ) -> None:
     qmt_harness.simulator.duplicate_next_pushes(20)
     order = broker.place_order(buy(200, "10.02"))
-    reaches(events, order.client_order_id, lambda o: o.status is S.SUCCEEDED)
+    order_reaches(events, order.client_order_id, lambda o: o.status is S.SUCCEEDED)
     settle(events)
     assert trades_seen(events, order.client_order_id) == [200]
     assert [
@@ -223,12 +204,12 @@ def test_delayed_trade_push_arriving_after_the_filled_state_is_counted_once(
 ) -> None:
     qmt_harness.quote(quote(HELD_SYMBOL, at(DAY, 10, 1), "10.00", ask_size=300))
     order = broker.place_order(buy(500, "10.01"))
-    reaches(events, order.client_order_id, lambda o: o.filled == 300)
+    order_reaches(events, order.client_order_id, lambda o: o.filled == 300)
     qmt_harness.simulator.delay_next_pushes(1)  # the trade push comes after the order's
     qmt_harness.quote(
         quote(HELD_SYMBOL, at(DAY, 10, 2), "10.00", ask="10.01", ask_size=200, volume=800)
     )
-    done = reaches(events, order.client_order_id, lambda o: o.status is S.SUCCEEDED)
+    done = order_reaches(events, order.client_order_id, lambda o: o.status is S.SUCCEEDED)
     settle(events)
     assert done.filled == 500
     assert trades_seen(events, order.client_order_id) == [300, 200]
@@ -268,7 +249,7 @@ def test_insufficient_cash_is_rejected_with_its_reason_and_cash_untouched(
     broker: QmtBroker, events: EventQueue
 ) -> None:
     order = broker.place_order(buy(200_000, "10.01"))
-    rejected = reaches(events, order.client_order_id, lambda o: o.status is S.JUNK)
+    rejected = order_reaches(events, order.client_order_id, lambda o: o.status is S.JUNK)
     assert rejected.reason is Reason.INSUFFICIENT_CASH
     assert "资金不足" in rejected.message
     account = broker.query_account()
@@ -291,7 +272,7 @@ def test_account_status_not_ok_refuses_new_orders_until_ok(
         lambda e: isinstance(e, BrokerNotice) and e.kind is NoticeKind.ACCOUNT_STATUS, WAIT
     )
     order = broker.place_order(buy(100, "9.50"))
-    reaches(events, order.client_order_id, lambda o: o.status is S.REPORTED)
+    order_reaches(events, order.client_order_id, lambda o: o.status is S.REPORTED)
 
 
 def test_market_type_not_on_the_exchange_is_refused_before_sending(
@@ -346,15 +327,15 @@ def test_query_from_inside_an_event_handler_answers_none_instead_of_deadlocking(
     def sink(event: BrokerEvent) -> None:
         queue(event)
         if isinstance(event, OrderEvent) and event.order.status is S.REPORTED and not answers:
-            answers.append(broker.query_account())
+            answers.append(gateway.query_account())
 
-    broker = qmt_harness.open(sink)
-    assert isinstance(broker, QmtBroker)
-    broker.connect()
+    gateway = qmt_harness.open(sink)
+    assert isinstance(gateway, QmtBroker)
+    gateway.connect()
     qmt_harness.quote(quote(HELD_SYMBOL, at(DAY, 10, 0), "10.00"))
     started = time.monotonic()
-    order = broker.place_order(buy(100, "9.50"))
-    reaches(queue, order.client_order_id, lambda o: o.status is S.REPORTED)
+    order = gateway.place_order(buy(100, "9.50"))
+    order_reaches(queue, order.client_order_id, lambda o: o.status is S.REPORTED)
     assert answers == [None]
     assert time.monotonic() - started < 2
     queue.wait_for(
