@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -42,6 +41,14 @@ from quantlib.backtest import kernels as kn
 from quantlib.backtest.context import BarData, Context, StrategyError
 from quantlib.backtest.strategy import Hooks, LoadedStrategy
 from quantlib.broker.ptrade.codes import from_ptrade_code, to_ptrade_code
+from quantlib.broker.ptrade.context import (
+    PTradeBlotter,
+    PTradeContext,
+    PTradeData,
+    PTradeGlobal,
+    PTradePortfolio,
+)
+from quantlib.broker.ptrade.messages import text as _t
 from quantlib.broker.ptrade.objects import (
     PTradeOrder,
     PTradePosition,
@@ -49,106 +56,12 @@ from quantlib.broker.ptrade.objects import (
     SecurityUnitData,
 )
 from quantlib.core.errors import ConfigError, MalformedSymbolError, UnknownFieldError
-from quantlib.core.i18n import Catalog, translate
 from quantlib.market.symbols import Exchange, split_symbol
 
 if TYPE_CHECKING:
     from quantlib.backtest.gateway import SimulatedExchange
     from quantlib.backtest.market_data import MarketData
     from quantlib.backtest.result import BacktestResult
-
-TEXT: Catalog = {
-    "unsupported": (
-        "{name}() is PTrade API that quantlib's PTrade dialect does not support: {why}",
-        "{name}() 是 quantlib 的 PTrade 兼容层不支持的 PTrade 接口：{why}",
-    ),
-    "live_only": (
-        "it runs only in PTrade's trading module, and PTrade refuses it in backtests",
-        "它只在 PTrade 交易模块运行，PTrade 回测同样不支持",
-    ),
-    "no_data": (
-        "the backtest has no such data (fundamentals, index members, blocks)",
-        "回测中没有这类数据（财务、指数成分、板块）",
-    ),
-    "no_product": (
-        "the backtest simulates stocks only (no IPO, ETF, bond, margin or after-hours orders)",
-        "回测只模拟股票交易（不支持新股、ETF、债券、融资融券及盘后委托）",
-    ),
-    "no_service": (
-        "the backtest has no broker services (accounts, messages, files)",
-        "回测中没有券商服务（账户、消息、文件）",
-    ),
-    "no_setting": (
-        "this backtest setting has no counterpart in quantlib's engine",
-        "quantlib 回测引擎没有对应的设置",
-    ),
-    "no_percent": (
-        "PTrade has no order_target_percent; use "
-        "order_target_value(security, percent * context.portfolio.total_value)",
-        "PTrade 没有 order_target_percent；请用 "
-        "order_target_value(security, percent * context.portfolio.total_value)",
-    ),
-    "no_context_attribute": (
-        "context.{name} is not part of PTrade's context (the PTrade dialect gives "
-        "portfolio, blotter, current_dt, previous_date, capital_base)",
-        "context.{name} 不属于 PTrade 的 context（PTrade 兼容层提供 portfolio、blotter、"
-        "current_dt、previous_date、capital_base）",
-    ),
-    "one_code": (
-        "{name}() takes one security code as a str, got {value!r}",
-        "{name}() 需要一个字符串证券代码，收到 {value!r}",
-    ),
-    "market_type": (
-        "order_market: market_type {market_type!r} is not valid on {exchange} (allowed: {allowed})",
-        "order_market：{exchange} 不支持 market_type {market_type!r}（可用：{allowed}）",
-    ),
-    "protect_price": (
-        "order_market on Shanghai ({code}) needs a protective limit_price",
-        "上海市场（{code}）的 order_market 必须给出保护限价 limit_price",
-    ),
-    "frequency": (
-        "frequency {frequency!r} is not available: this backtest runs on {freq} bars",
-        "无法提供周期 {frequency!r}：本次回测使用 {freq} K 线",
-    ),
-    "field": (
-        "unknown field {field!r}; known: {known}",
-        "未知字段 {field!r}；可用字段：{known}",
-    ),
-    "price_args": (
-        "get_price needs exactly one of start_date and count",
-        "get_price 必须且只能给出 start_date 与 count 之一",
-    ),
-    "future_date": (
-        "{name} {date} lies after the backtest's current day {today}",
-        "{name} {date} 晚于回测当前日期 {today}",
-    ),
-    "g_pickle": (
-        "g.{name} cannot be saved by PTrade (not picklable: {error}); name it g.__{name} "
-        "to keep it out of the saved state",
-        "PTrade 无法保存 g.{name}（不能序列化：{error}）；改名为 g.__{name} 可不保存它",
-    ),
-    "no_initialize": (
-        "strategy {file} defines no initialize(context)",
-        "策略 {file} 未定义 initialize(context)",
-    ),
-    "no_handle_data": (
-        "strategy {file} defines no handle_data(context, data)",
-        "策略 {file} 未定义 handle_data(context, data)",
-    ),
-    "no_compile": (
-        "strategy {file} does not compile: {msg} (line {line})",
-        "策略 {file} 有语法错误：{msg}（第 {line} 行）",
-    ),
-    "load_failed": (
-        "strategy {file} failed while loading: {error}",
-        "策略 {file} 加载失败：{error}",
-    ),
-    "not_found": ("strategy file {file} does not exist", "策略文件 {file} 不存在"),
-}
-
-
-def _t(key: str, **values: object) -> str:
-    return translate(TEXT, key, **values)
 
 
 class UnsupportedPTradeApiError(StrategyError, NotImplementedError):
@@ -234,144 +147,6 @@ def _refuser(name: str, reason: str) -> Callable[..., Any]:
 
     refuse.__name__ = name
     return refuse
-
-
-class PTradeGlobal:
-    """PTrade's ``g``. PTrade pickles it after each lifecycle callback and restores it on
-    restart; attributes whose names start with ``__`` are not saved."""
-
-    def persisted_state(self) -> dict[str, Any]:
-        """The attributes PTrade would save."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("__")}
-
-    def check_persistable(self) -> None:
-        """Raise :class:`StrategyError` naming the first attribute PTrade could not save."""
-        for name, value in self.persisted_state().items():
-            try:
-                pickle.dumps(value)
-            except Exception as error:
-                raise StrategyError(_t("g_pickle", name=name, error=error)) from None
-
-    def __repr__(self) -> str:
-        return f"g({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
-
-
-class PTradeBlotter:
-    """``context.blotter``: the current time."""
-
-    def __init__(self, context: Context) -> None:
-        self._context = context
-
-    @property
-    def current_dt(self) -> dt.datetime:
-        """Time of the current bar."""
-        return self._context.current_dt.to_pydatetime()
-
-
-class PTradePortfolio:
-    """``context.portfolio``: cash, values and positions keyed by PTrade code."""
-
-    def __init__(self, api: PTradeApi) -> None:
-        self._api = api
-        self._portfolio = api.context.portfolio
-
-    @property
-    def cash(self) -> float:
-        """Available cash."""
-        return self._portfolio.cash
-
-    @property
-    def total_value(self) -> float:
-        """Cash plus holdings."""
-        return self._portfolio.total_value
-
-    portfolio_value = total_value
-
-    @property
-    def positions_value(self) -> float:
-        """Market value of all holdings."""
-        return self._portfolio.positions_value
-
-    @property
-    def starting_cash(self) -> float:
-        """Cash at the start of the run."""
-        return self._portfolio.starting_cash
-
-    capital_base = starting_cash
-
-    @property
-    def pnl(self) -> float:
-        """Profit since the start."""
-        return self.total_value - self.starting_cash
-
-    @property
-    def returns(self) -> float:
-        """Return since the start, as a fraction."""
-        return self.pnl / self.starting_cash
-
-    @property
-    def positions(self) -> dict[str, PTradePosition]:
-        """Holdings by PTrade code."""
-        return {
-            to_ptrade_code(symbol): self._api.position_of(symbol)
-            for symbol in self._portfolio.positions
-        }
-
-
-class PTradeContext:
-    """The ``context`` a PTrade script sees. Strategy code may set its own attributes;
-    reading one PTrade does not have is an AttributeError that says so."""
-
-    def __init__(self, api: PTradeApi) -> None:
-        self._api = api
-        self.portfolio = PTradePortfolio(api)
-        self.blotter = PTradeBlotter(api.context)
-
-    @property
-    def current_dt(self) -> dt.datetime:
-        """Time of the current bar."""
-        return self.blotter.current_dt
-
-    @property
-    def previous_date(self) -> dt.date | None:
-        """The previous bar's date (None on the first bar)."""
-        previous = self._api.context.previous_date
-        return None if previous is None else previous.date()
-
-    @property
-    def capital_base(self) -> float:
-        """Cash at the start of the run."""
-        return self.portfolio.starting_cash
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise AttributeError(_t("no_context_attribute", name=name))
-
-
-class PTradeData:
-    """The ``data`` of ``handle_data``: ``data[code]`` is a :class:`SecurityUnitData`."""
-
-    def __init__(self, api: PTradeApi, bar: BarData) -> None:
-        self._api = api
-        self._bar = bar
-
-    def __getitem__(self, code: str) -> SecurityUnitData:
-        return self._api.unit(code, self._bar.t)
-
-    def __contains__(self, code: object) -> bool:
-        return isinstance(code, str) and self._api.column_of(code) is not None
-
-    def keys(self) -> list[str]:
-        """The universe's PTrade codes."""
-        return [to_ptrade_code(s) for s in self._api.context.universe]
-
-    def __iter__(self) -> Any:
-        return iter(self.keys())
-
-    def items(self) -> list[tuple[str, SecurityUnitData]]:
-        """``(code, bar)`` for the universe."""
-        return [(code, self[code]) for code in self.keys()]
 
 
 class PTradeApi:
