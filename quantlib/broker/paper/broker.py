@@ -5,8 +5,9 @@ like every other broker: an :class:`~quantlib.broker.tracker.OrderTracker` appli
 the venue reports, so duplicated or stale reports are dropped the same way, and after a
 reconnect or a restart the orders and fills the venue holds are taken over once.
 
-Quotes come from whoever drives the broker: :meth:`PaperBroker.feed` with live quotes
-or with bars replayed from the store (:mod:`quantlib.broker.paper.replay`).
+Quotes come from whoever drives the broker: :meth:`PaperBroker.feed` with bars replayed
+from the store (:mod:`quantlib.broker.paper.replay`), or live quotes of another broker
+through :meth:`PaperBroker.follow`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from quantlib.broker.events import (
     EventSink,
     OrderEvent,
     PositionEvent,
+    QuoteEvent,
     TradeEvent,
 )
 from quantlib.broker.paper.engine import PaperConfig, PaperEngine
@@ -78,6 +80,13 @@ class PaperBroker(BrokerBase):
         """A quote from the market: the venue matches against it."""
         self.engine.on_quote(quote)
         self.report_quote(quote)
+
+    def follow(self, event: BrokerEvent) -> None:
+        """An event sink feeding another broker's quotes to this one: open the live
+        broker (``qmt``, ``qmt-bridge``) with ``events=paper.follow`` and subscribe its
+        quotes to paper-trade on live prices; its other events are ignored."""
+        if isinstance(event, QuoteEvent):
+            self.feed(event.quote)
 
     def place_order(self, request: OrderRequest) -> BrokerOrder:
         """Send an order to the venue; returns its state after the venue's answer."""

@@ -28,6 +28,7 @@ from quantlib.broker.events import (
     QuoteEvent,
     TradeEvent,
 )
+from quantlib.broker.paper.broker import PaperBroker
 from quantlib.broker.paper.engine import PaperConfig
 from quantlib.broker.protocol import Broker
 from quantlib.broker.qmt.gateway import QmtBroker
@@ -341,3 +342,21 @@ def test_query_from_inside_an_event_handler_answers_none_instead_of_deadlocking(
     queue.wait_for(
         lambda e: isinstance(e, BrokerNotice) and e.kind is NoticeKind.QUERY_UNKNOWN, WAIT
     )
+
+
+def test_paper_broker_follows_live_quotes_from_qmt(qmt_harness: QmtHarness) -> None:
+    paper_events = EventQueue()
+    paper = PaperBroker(PaperConfig(), events=paper_events)
+    paper.connect()
+    gateway = qmt_harness.open(paper.follow)
+    gateway.connect()
+    gateway.subscribe_quotes([HELD_SYMBOL])
+    qmt_harness.quote(quote(HELD_SYMBOL, at(DAY, 10, 0), "10.00"))
+    deadline = time.monotonic() + WAIT
+    while HELD_SYMBOL not in paper.engine.quotes:
+        assert time.monotonic() < deadline, "no live quote reached the paper broker"
+        time.sleep(0.01)
+    order = paper.place_order(buy(100, "10.02"))
+    done = order_reaches(paper_events, order.client_order_id, lambda o: o.status.is_terminal)
+    assert (done.status, done.filled) == (S.SUCCEEDED, 100)
+    gateway.disconnect()
