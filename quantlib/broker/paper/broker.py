@@ -12,6 +12,8 @@ through :meth:`PaperBroker.follow`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from quantlib.broker.base import BrokerBase
 from quantlib.broker.events import (
     AccountEvent,
@@ -91,26 +93,8 @@ class PaperBroker(BrokerBase):
     def place_order(self, request: OrderRequest) -> BrokerOrder:
         """Send an order to the venue; returns its state after the venue's answer."""
         self.require_connected()
-        order = self.tracker.add(
-            OrderRequest(
-                normalize_symbol(request.symbol),
-                request.side,
-                request.quantity,
-                request.price_type,
-                request.limit_price,
-                request.client_order_id,
-                request.strategy,
-            )
-        )
-        sent = OrderRequest(
-            order.symbol,
-            order.side,
-            order.quantity,
-            order.price_type,
-            order.limit_price,
-            order.client_order_id,
-            order.strategy,
-        )
+        order = self.tracker.add(replace(request, symbol=normalize_symbol(request.symbol)))
+        sent = replace(request, symbol=order.symbol, client_order_id=order.client_order_id)
         self.engine.place(sent)
         return self.tracker.get(order.client_order_id)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import Field
@@ -289,17 +290,7 @@ class PTradeBroker(BrokerBase):
             raise InvalidOrderError(
                 f"client order id {request.client_order_id!r} is already in use"
             )
-        order = self.tracker.add(
-            OrderRequest(
-                symbol,
-                request.side,
-                request.quantity,
-                request.price_type,
-                request.limit_price,
-                request.client_order_id,
-                request.strategy,
-            )
-        )
+        order = self.tracker.add(replace(request, symbol=symbol))
         client_id = order.client_order_id
         with self._order_lock:
             with self._lock:

@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from quantlib.broker.errors import BrokerUnavailableError
@@ -628,17 +629,7 @@ class QmtBroker:
         if status is not None and status != mapping.ACCOUNT_STATUS_OK:
             raise BrokerUnavailableError(self._status_message(status))
         symbol = normalize_symbol(request.symbol)
-        order = self.tracker.add(
-            OrderRequest(
-                symbol,
-                request.side,
-                request.quantity,
-                request.price_type,
-                request.limit_price,
-                request.client_order_id,
-                request.strategy,
-            )
-        )
+        order = self.tracker.add(replace(request, symbol=symbol))
         client_id = order.client_order_id
         code = mapping.xt_price_type(order.price_type, symbol)
         if code is None:
