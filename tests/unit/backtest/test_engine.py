@@ -25,39 +25,14 @@ from quantlib.backtest.indicators import sma_cross_signals
 from quantlib.cli import main
 from quantlib.core.errors import ConfigError
 from quantlib.model.orders import Reason
+from tests.unit.backtest.conftest import random_market
 
 EXAMPLE = Path(__file__).parents[3] / "quantlib" / "backtest" / "examples" / "dual_ma.py"
 
 
 def market(n_syms: int = 6, n_days: int = 160, seed: int = 3) -> MarketData:
     """A random walk on the tick with +-10% limits and a few suspensions."""
-    rng = np.random.default_rng(seed)
-    days = pd.bdate_range("2024-01-02", periods=n_days)
-    symbols = [f"6000{i:02d}.SH" for i in range(n_syms)]
-    close = np.empty((n_days, n_syms))
-    price = rng.uniform(5, 30, n_syms)
-    for t in range(n_days):
-        price = np.round(price * np.exp(rng.normal(0, 0.02, n_syms)), 2)
-        close[t] = price
-    prev = np.vstack([close[:1], close[:-1]])
-    open_ = np.round(prev * np.exp(rng.normal(0, 0.01, close.shape)), 2)
-    up = np.floor(prev * 110 + 0.5) / 100
-    dn = np.floor(prev * 90 + 0.5) / 100
-    open_, close = np.clip(open_, dn, up), np.clip(close, dn, up)
-    suspended = rng.random(close.shape) < 0.02
-    frame = lambda a: pd.DataFrame(a, index=days, columns=symbols)  # noqa: E731
-    return MarketData.from_frames(
-        {
-            "open": frame(np.where(suspended, np.nan, open_)),
-            "close": frame(np.where(suspended, np.nan, close)),
-            "high": frame(np.maximum(open_, close)),
-            "low": frame(np.minimum(open_, close)),
-            "volume": frame(np.full(close.shape, 1e6)),
-            "up_limit": frame(up),
-            "down_limit": frame(dn),
-            "suspended": frame(suspended),
-        }
-    )
+    return random_market([f"6000{i:02d}.SH" for i in range(n_syms)], n_days, seed)
 
 
 def test_handle_data_and_vectorised_fill_identically() -> None:

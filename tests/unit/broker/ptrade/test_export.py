@@ -20,7 +20,8 @@ from quantlib.broker.ptrade.compat import load_ptrade_strategy
 from quantlib.broker.ptrade.export import PTRADE_MODULES, ExportError, export_strategy
 from quantlib.broker.ptrade.limits import LimitsError, parse_limits, read_limits
 from quantlib.cli import main
-from tests.unit.broker.ptrade.conftest import config, random_market
+from tests.unit.backtest.conftest import random_market
+from tests.unit.broker.ptrade.conftest import config
 
 DUAL_MA = Path(compat.__file__).parents[2] / "backtest" / "examples" / "dual_ma.py"
 PARAMS = {"fast": 5, "slow": 20}
