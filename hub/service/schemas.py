@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,6 +88,12 @@ class Page[T](BaseModel):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, page: Any, items: list[T]) -> Self:
+        """The answer for one page of records (``total``, ``limit``, ``offset``)
+        with ``items``, the records as they are sent."""
+        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
 # -- strategies ---------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def query_audit(
     with state.sessions.begin() as session:
         page = paginate(session, query, limit=limit, offset=offset)
         items = [AuditOut.model_validate(entry) for entry in page.items]
-    return Page[AuditOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[AuditOut].of(page, items)
 
 
 def _stream(state: Any, query: Select[AuditRecord]) -> Iterator[str]:

@@ -91,7 +91,7 @@ def list_backtests(
             offset=offset,
         )
         items = [_out(session, run) for run in page.items]
-    return Page[BacktestOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[BacktestOut].of(page, items)
 
 
 @router.get("/backtests/{run_id}", response_model=BacktestOut, summary="Read a backtest")

@@ -37,7 +37,7 @@ def list_jobs(
             offset=offset,
         )
         items = [JobOut.of(job) for job in page.items]
-    return Page[JobOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[JobOut].of(page, items)
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Read a job")

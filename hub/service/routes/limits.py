@@ -49,7 +49,7 @@ def list_limits(
             offset=offset,
         )
         items = [_out(session, item) for item in page.items]
-    return Page[LimitOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[LimitOut].of(page, items)
 
 
 @router.put("/{name}", response_model=LimitOut, summary="Set a risk limit")

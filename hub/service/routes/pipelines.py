@@ -66,7 +66,7 @@ def list_pipelines(
             offset=offset,
         )
         items = [PipelineOut.of(item) for item in page.items]
-    return Page[PipelineOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[PipelineOut].of(page, items)
 
 
 @router.get("/pipelines/{pipeline_id}", response_model=PipelineOut, summary="Read a pass")

@@ -49,7 +49,7 @@ def list_strategies(
         )
         counts = strategies.version_counts(session, [s.id for s in page.items])
         items = [StrategyOut.of(s, counts.get(s.id, 0)) for s in page.items]
-    return Page[StrategyOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[StrategyOut].of(page, items)
 
 
 @router.post(
@@ -91,7 +91,7 @@ def list_versions(
         page = strategies.list_versions(session, caller, strategy_id, limit=limit, offset=offset)
         readable = strategies.may_read_code(caller, strategies.get_strategy(session, strategy_id))
         items = [VersionOut.of(v, with_code=readable) for v in page.items]
-    return Page[VersionOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[VersionOut].of(page, items)
 
 
 @router.post(

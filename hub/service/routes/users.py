@@ -42,4 +42,4 @@ def list_users(
             )
             for user in page.items
         ]
-    return Page[UserOut](items=items, total=page.total, limit=page.limit, offset=page.offset)
+    return Page[UserOut].of(page, items)
