@@ -36,6 +36,7 @@ from quantlib.broker.events import (
 )
 from quantlib.broker.ids import check_client_order_id, new_client_order_id
 from quantlib.broker.matching import Liquidity, Match, match
+from quantlib.broker.paper.store import PaperStore
 from quantlib.broker.rules import Refusal, cancel_refusal, entry_refusal
 from quantlib.core.config import BaseConfig
 from quantlib.core.dates import now_shanghai
@@ -124,8 +125,6 @@ class PaperEngine:
         emit: EventSink,
         clock: Callable[[], dt.datetime] = now_shanghai,
     ) -> None:
-        from quantlib.broker.paper.store import PaperStore
-
         self.config = config
         self._emit_to = emit
         self._clock = clock
@@ -136,6 +135,7 @@ class PaperEngine:
         self.day: dt.date | None = None
         self.market_time: dt.datetime | None = None
         self.orders_by_id: dict[str, Working] = {}
+        self._resting: dict[str, dict[str, Working]] = {}
         self.trades_by_id: dict[str, Fill] = {}
         self.holdings: dict[str, Holding] = {}
         self.quotes: dict[str, Quote] = {}
@@ -159,7 +159,7 @@ class PaperEngine:
     def account(self) -> Account:
         """Cash (available and frozen) and totals."""
         with self._lock:
-            frozen = sum((w.frozen for w in self.orders_by_id.values()), ZERO)
+            frozen = self._frozen()
             value = sum((self._value_of(symbol, h) for symbol, h in self.holdings.items()), ZERO)
             return Account(
                 self.config.account_id,
@@ -217,9 +217,8 @@ class PaperEngine:
                 liquidity = Liquidity.of(
                     quote, self.previous_volume[symbol], self.config.participation
                 )
-                for working in list(self.orders_by_id.values()):
-                    if working.order.symbol == symbol and working.order.is_active:
-                        self._match(working, liquidity, arriving=False)
+                for working in list(self._resting.get(symbol, {}).values()):
+                    self._match(working, liquidity, arriving=False)
             self._commit()
 
     def start_day(self, day: dt.date) -> None:
@@ -307,6 +306,7 @@ class PaperEngine:
                 quote = self.quotes[symbol]
                 liquidity = Liquidity.of(quote, None, self.config.participation)
                 self._match(working, liquidity, arriving=True)
+            self.index_order(working)
             self._commit()
             return working.order
 
@@ -378,7 +378,7 @@ class PaperEngine:
             self._dirty_holdings.add(order.symbol)
             return None
         needed = self._buy_reserve(working)
-        available = self.cash - sum((w.frozen for w in self.orders_by_id.values()), ZERO)
+        available = self.cash - self._frozen()
         if needed > available:
             return Refusal(
                 Reason.INSUFFICIENT_CASH,
@@ -477,6 +477,7 @@ class PaperEngine:
         )
         if order.side is Side.BUY:
             working.frozen = self._buy_reserve(working)
+        self.index_order(working)
         self.trades_by_id[fill.trade_id] = fill
         self._new_trades.append(fill.trade_id)
         self._dirty_orders.add(order.client_order_id)
@@ -497,6 +498,7 @@ class PaperEngine:
             status=status, reason=reason, message=message, updated=self.now
         )
         working.frozen = ZERO
+        self.index_order(working)
         if order.side is Side.SELL and left:
             holding = self.holdings.setdefault(order.symbol, Holding())
             holding.frozen -= left
@@ -505,9 +507,21 @@ class PaperEngine:
         self._dirty_orders.add(order.client_order_id)
         self._pending += [OrderEvent(working.order), AccountEvent(self.account())]
 
+    def index_order(self, working: Working) -> None:
+        """Keep the per-symbol index of open orders (the ones quotes match) in step."""
+        book = self._resting.setdefault(working.order.symbol, {})
+        if working.order.is_active:
+            book[working.order.client_order_id] = working
+        else:
+            book.pop(working.order.client_order_id, None)
+
+    def _frozen(self) -> Decimal:
+        """Cash held by open buys."""
+        return sum((w.frozen for book in self._resting.values() for w in book.values()), ZERO)
+
     def _roll(self, day: dt.date) -> None:
-        for working in self.orders_by_id.values():
-            if working.order.is_active:
+        for book in list(self._resting.values()):
+            for working in list(book.values()):
                 self._end(working, Reason.DAY_ENDED, Reason.DAY_ENDED.message())
         for symbol, holding in self.holdings.items():
             holding.settled = holding.quantity

@@ -74,9 +74,11 @@ class PaperStore:
                 "SELECT client_order_id, record, price, frozen, value FROM orders ORDER BY seq"
             ):
                 order = decode(json.loads(record), BrokerOrder)
-                engine.orders_by_id[order.client_order_id] = Working(
+                working = Working(
                     order, Decimal(price) if price else None, Decimal(frozen), Decimal(value)
                 )
+                engine.orders_by_id[order.client_order_id] = working
+                engine.index_order(working)
             for (record,) in self._db.execute("SELECT record FROM trades ORDER BY seq"):
                 fill = decode(json.loads(record), Fill)
                 engine.trades_by_id[fill.trade_id] = fill
