@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from quantlib.core.errors import UnknownSymbolError
-from quantlib.market.boards import Board, board_of, buy_quantity_error, sell_quantity_error
+from quantlib.market.boards import (
+    LOT_RULES,
+    Board,
+    board_of,
+    buy_quantity_error,
+    sell_quantity_error,
+)
 from quantlib.market.calendar import SessionPhase, default_calendar
 from quantlib.market.symbols import Exchange, split_symbol
 from quantlib.model.enums import Side
@@ -190,10 +196,7 @@ def _quantity_refusal(
 ) -> Refusal | None:
     if request.side is Side.BUY:
         problem = buy_quantity_error(board, request.quantity)
-        if problem is None:
-            return None
-        reason = Reason.ORDER_SIZE_CAP if "maximum" in problem else Reason.NOT_ON_LOT_GRID
-        return Refusal(reason, problem)
+        return None if problem is None else Refusal(_quantity_reason(board, request), problem)
     if held <= 0:
         return Refusal(Reason.NO_POSITION, f"no {request.symbol} held to sell")
     if request.quantity > sellable:
@@ -204,10 +207,14 @@ def _quantity_refusal(
             f"today ({held} held; shares bought today settle T+1)",
         )
     problem = sell_quantity_error(board, request.quantity, sellable)
-    if problem is None:
-        return None
-    reason = Reason.ORDER_SIZE_CAP if "maximum" in problem else Reason.NOT_ON_LOT_GRID
-    return Refusal(reason, problem)
+    return None if problem is None else Refusal(_quantity_reason(board, request), problem)
+
+
+def _quantity_reason(board: Board, request: OrderRequest) -> Reason:
+    """Why a quantity the board refuses is wrong: above the per-order cap, else off-grid."""
+    if request.quantity > LOT_RULES[board].max_limit_order:
+        return Reason.ORDER_SIZE_CAP
+    return Reason.NOT_ON_LOT_GRID
 
 
 def cancel_refusal(

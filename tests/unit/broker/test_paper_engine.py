@@ -64,6 +64,7 @@ def place(
     ("symbol", "side", "quantity", "price", "reason"),
     [
         ("600000.SH", "buy", 150, "10.01", Reason.NOT_ON_LOT_GRID),
+        ("600000.SH", "buy", 1_000_100, "10.01", Reason.ORDER_SIZE_CAP),
         ("688001.SH", "buy", 150, "50.00", Reason.NOT_ON_LOT_GRID),  # STAR: 200 minimum
         ("600000.SH", "sell", 30, "9.99", Reason.NOT_ON_LOT_GRID),  # odd lot must go whole
         ("600000.SH", "buy", 100, "10.005", Reason.PRICE_OFF_TICK),
