@@ -314,31 +314,28 @@ class PaperEngine:
         """Cancel an open order: reports pending cancel then cancelled, or a refusal."""
         with self._lock:
             working = self.orders_by_id.get(client_order_id)
-            refusal: Refusal | None
-            if working is None:
-                refusal = Refusal(Reason.UNKNOWN_ORDER, f"no order {client_order_id!r}")
-            elif not working.order.is_active:
-                refusal = Refusal(
-                    Reason.ORDER_NOT_OPEN,
-                    f"order {client_order_id} is already {working.order.status.name}",
-                )
-            else:
-                refusal = cancel_refusal(
-                    working.order.symbol, self.now, self.config.enforce_session
-                )
-            if refusal is not None or working is None:
-                assert refusal is not None
+            refusal = self._cancel_refusal(client_order_id, working)
+            if refusal is not None:
                 self._pending.append(
                     CancelRejectedEvent(client_order_id, refusal.reason, refusal.message)
                 )
-                self._commit()
-                return
-            order = working.order
-            pending = S.PARTSUCC_CANCEL if order.filled else S.REPORTED_CANCEL
-            working.order = order.evolve(status=pending, updated=self.now)
-            self._pending.append(OrderEvent(working.order))
-            self._end(working, Reason.CANCELLED_BY_USER, "")
+            elif working is not None:
+                order = working.order
+                pending = S.PARTSUCC_CANCEL if order.filled else S.REPORTED_CANCEL
+                working.order = order.evolve(status=pending, updated=self.now)
+                self._pending.append(OrderEvent(working.order))
+                self._end(working, Reason.CANCELLED_BY_USER, "")
             self._commit()
+
+    def _cancel_refusal(self, client_order_id: str, working: Working | None) -> Refusal | None:
+        if working is None:
+            return Refusal(Reason.UNKNOWN_ORDER, f"no order {client_order_id!r}")
+        if not working.order.is_active:
+            return Refusal(
+                Reason.ORDER_NOT_OPEN,
+                f"order {client_order_id} is already {working.order.status.name}",
+            )
+        return cancel_refusal(working.order.symbol, self.now, self.config.enforce_session)
 
     # ---- inside --------------------------------------------------------------------
     def _position(self, symbol: str) -> Position:
