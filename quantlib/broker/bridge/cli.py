@@ -237,10 +237,13 @@ def _serve(arguments: argparse.Namespace) -> int:
         server.broker.connect()
     except BrokerUnavailableError as error:
         log.warning(translate(TEXT, "broker_down", detail=error))
-    try:
-        asyncio.run(_run(server, arguments.host, arguments.port, context))
-    finally:
-        server.broker.disconnect()
+    # Windows has no loop signal handlers: Ctrl+C arrives as KeyboardInterrupt, which
+    # cancels _run (its finally stops the server) and ends here as a clean stop.
+    with suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(_run(server, arguments.host, arguments.port, context))
+        finally:
+            server.broker.disconnect()
     return 0
 
 
